@@ -1,0 +1,8 @@
+"""sanet-video: flicker-free video style transfer with SANet (Park & Lee, CVPR 2019)."""
+
+from .errors import UserError
+from .net import SANet, StyleCode
+from .weights import SANetWeights, load_sanet
+
+__all__ = ["SANet", "SANetWeights", "StyleCode", "UserError", "load_sanet"]
+__version__ = "0.1.0"

@@ -1,0 +1,119 @@
+"""Trained SANet weights that ship with the package, in torchvision's manner.
+
+Each entry of :class:`SANetWeights` names a safetensors file in
+``sanet_video/weights/`` (fp16 transform and decoder, fp32 VGG normalisation scales)
+and a JSON file beside it with its SHA-256 and meta: parameters, training recipe,
+data, iterations, date and held-out metrics. The file is checked before use and read
+with safetensors; nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from ._vgg import sha256_of
+from .errors import UserError
+from .net import SANet
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+SCALE_PREFIX = "vgg_scales."
+
+
+class _WeightsFile:
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+
+    @property
+    def path(self) -> Path:
+        return WEIGHTS_DIR / f"{self.stem}.safetensors"
+
+    @cached_property
+    def meta(self) -> dict[str, Any]:
+        meta_path = WEIGHTS_DIR / f"{self.stem}.json"
+        try:
+            return json.loads(meta_path.read_text())
+        except (OSError, json.JSONDecodeError):
+            raise UserError(f"the weights' meta file {meta_path} is missing or unreadable; "
+                            "reinstall sanet-video") from None
+
+
+class SANetWeights(Enum):
+    """Weights trained for this project on the offline ``sanet-train`` set (see docs/MODEL_CARD.md)."""
+
+    V1 = _WeightsFile("sanet_v1")
+    DEFAULT = V1
+
+    @property
+    def path(self) -> Path:
+        return self.value.path
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.value.meta
+
+    @classmethod
+    def resolve(cls, weights: "SANetWeights | str") -> "SANetWeights":
+        if isinstance(weights, cls):
+            return weights
+        try:
+            return cls[str(weights).upper()]
+        except KeyError:
+            names = ", ".join(name.lower() for name in cls.__members__)
+            raise UserError(f"unknown weights {weights!r}; choose one of: {names}") from None
+
+
+def read_state(path: Path, sha256: str | None) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file, refused in one line if it is missing or does not match ``sha256``."""
+    if not path.is_file():
+        raise UserError(f"weights file {path} is missing; reinstall sanet-video")
+    if sha256 is not None and sha256_of(path) != sha256:
+        raise UserError(f"weights file {path} is corrupt (SHA-256 mismatch); reinstall sanet-video")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError) as err:
+        raise UserError(f"weights file {path} cannot be read ({err}); reinstall sanet-video") from None
+
+
+def split_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+    """(VGG scales by conv name, transform and decoder parameters)."""
+    scales = {k[len(SCALE_PREFIX):]: v for k, v in state.items() if k.startswith(SCALE_PREFIX)}
+    params = {k: v.float() for k, v in state.items() if not k.startswith(SCALE_PREFIX)}
+    return scales, params
+
+
+def build_from_state(state: dict[str, torch.Tensor]) -> SANet:
+    scales, params = split_state(state)
+    model = SANet(scales)
+    missing, unexpected = model.load_state_dict(params, strict=False)
+    missing = [k for k in missing if not k.startswith("encoder.")]
+    if missing or unexpected:
+        raise UserError(f"weights do not fit the model (missing {missing[:3]}, unexpected {unexpected[:3]}); "
+                        "reinstall sanet-video")
+    return model
+
+
+def load_sanet(*, weights: SANetWeights | str = SANetWeights.DEFAULT,
+               device: torch.device | str = "cpu") -> SANet:
+    """SANet with trained weights, in eval mode.
+
+    Args:
+        weights: an entry of :class:`SANetWeights` or its name ("default", "v1").
+        device: where to put the model.
+
+    Returns:
+        The model; its encoder is the fixed, normalised VGG19.
+
+    Raises:
+        UserError: the weights file is missing, corrupt or does not fit.
+    """
+    entry = SANetWeights.resolve(weights)
+    state = read_state(entry.path, entry.meta["sha256"])
+    return build_from_state(state).to(device).eval()
