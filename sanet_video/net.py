@@ -43,6 +43,7 @@ class VGGEncoder(nn.Module):
 
     def __init__(self, scales: dict[str, Tensor] | None = None) -> None:
         super().__init__()
+        self.scales = scales
         raw = _vgg.load_vgg_weights()
         stages: list[list[nn.Module]] = [[] for _ in range(NUM_STAGES)]
         stage = 0
@@ -182,6 +183,10 @@ class SANet(nn.Module):
         self.encoder = VGGEncoder(vgg_scales)
         self.transform = Transform()
         self.decoder = Decoder()
+
+    @property
+    def vgg_scales(self) -> dict[str, Tensor] | None:
+        return self.encoder.scales
 
     def encode_style(self, style: Tensor) -> StyleCode:
         """Keys and values of a (1, 3, H, W) style image in [0, 1]."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ class _WeightsFile:
     def path(self) -> Path:
         return WEIGHTS_DIR / f"{self.stem}.safetensors"
 
-    @cached_property
+    @property
     def meta(self) -> dict[str, Any]:
         meta_path = WEIGHTS_DIR / f"{self.stem}.json"
         try:

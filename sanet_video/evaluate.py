@@ -1,0 +1,131 @@
+"""Held-out metrics and gallery of a SANet model.
+
+``python -m sanet_video.evaluate --out runs/eval`` stylizes held-out photos with
+held-out styles (one in ten of each training folder, never trained on) at 512 px and
+reports, as in docs/MODEL_CARD.md:
+
+- identity PSNR: dec(SA(c, c)) against c, in dB;
+- style ratio: style loss of the output against the style, divided by the content
+  image's own style loss against that style (normalised VGG; lower is better);
+- content loss: MSE of mean-variance-normalised relu4_1 and relu5_1 (0 for identical
+  features, about 4 for unrelated images).
+
+It also writes a gallery (photos down, styles across) as a JPEG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid
+from tqdm import tqdm
+
+from .data import CONTENT_DIRS, STYLE_DIRS, list_images, read_rgb
+from .function import content_loss, style_loss
+from .net import SANet
+from .weights import load_sanet
+
+
+def evenly_spaced(items: list, count: int) -> list:
+    if len(items) <= count:
+        return list(items)
+    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)] if count > 1 else items[:1]
+
+
+def psnr(a: Tensor, b: Tensor) -> float:
+    mse = torch.mean((a.float() - b.float()) ** 2).item()
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+def load(path: Path, size: int, device: torch.device) -> Tensor:
+    return (read_rgb(path, size).float() / 255.0)[None].to(device)
+
+
+@torch.no_grad()
+def evaluate(model: SANet, data: Path, size: int = 512, pairs: int = 5, identity_count: int = 20,
+             device: torch.device = torch.device("cpu")) -> dict:
+    contents = list_images(data, CONTENT_DIRS, held_out=True)
+    styles = list_images(data, STYLE_DIRS, held_out=True)
+    identity = []
+    for path in tqdm(evenly_spaced(contents, identity_count), desc="identity", unit="img"):
+        c = load(path, size, device)
+        identity.append(psnr(model.stylize(c, [model.encode_style(c)]), c))
+    ratios, c_losses = [], []
+    style_paths = evenly_spaced(styles, pairs)
+    style_imgs = [load(p, size, device) for p in style_paths]
+    style_feats = [model.encoder(s) for s in style_imgs]
+    codes = [model.encode_style(s) for s in style_imgs]
+    for path in tqdm(evenly_spaced(contents, pairs), desc="pairs", unit="photo"):
+        c = load(path, size, device)
+        c_feats = model.encoder(c)
+        for s_feats, code in zip(style_feats, codes):
+            out_feats = model.encoder(model.stylize(c, [code]))
+            ratios.append((style_loss(out_feats, s_feats) / style_loss(c_feats, s_feats)).item())
+            c_losses.append(content_loss(out_feats[3:], c_feats[3:]).item())
+    return {
+        "size": size,
+        "identity_psnr_db": round(sum(identity) / len(identity), 2),
+        "style_loss_ratio": round(sum(ratios) / len(ratios), 3),
+        "content_loss": round(sum(c_losses) / len(c_losses), 3),
+        "identity_images": len(identity),
+        "pairs": len(ratios),
+        "photos": [p.name for p in evenly_spaced(contents, pairs)],
+        "styles": [p.name for p in style_paths],
+    }
+
+
+@torch.no_grad()
+def gallery(model: SANet, data: Path, path: Path, count: int = 6, cell: int = 160, size: int = 384,
+            device: torch.device = torch.device("cpu")) -> None:
+    """Photos down the left, styles along the top, each output a ``cell`` px square (centre crop)."""
+    from PIL import Image
+
+    def square(img: Tensor) -> Tensor:
+        h, w = img.shape[-2:]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        crop = img[..., top:top + side, left:left + side]
+        return torch.nn.functional.interpolate(crop, size=(cell, cell), mode="bilinear", antialias=True)
+
+    contents = evenly_spaced(list_images(data, CONTENT_DIRS, held_out=True), count)
+    styles = evenly_spaced(list_images(data, STYLE_DIRS, held_out=True), count)
+    style_imgs = [load(p, size, device) for p in styles]
+    codes = [model.encode_style(s) for s in style_imgs]
+    cells = [torch.ones(1, 3, cell, cell, device=device)] + [square(s) for s in style_imgs]
+    for p in tqdm(contents, desc="gallery", unit="photo"):
+        c = load(p, size, device)
+        cells += [square(c)] + [square(model.stylize(c, [code])) for code in codes]
+    grid = make_grid(torch.cat(cells).cpu(), nrow=count + 1, padding=2, pad_value=1.0)
+    array = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path, quality=85)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Held-out metrics and gallery of the shipped SANet weights.")
+    parser.add_argument("--data", type=Path, default=Path("../shared/datasets/sanet-train"))
+    parser.add_argument("--weights", default="default")
+    parser.add_argument("--out", type=Path, default=Path("runs/eval"))
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--gallery", type=Path, help="write the gallery JPEG here")
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = parser.parse_args()
+    device = torch.device(args.device)
+    model = load_sanet(weights=args.weights, device=device)
+    metrics = evaluate(model, args.data, args.size, args.pairs, device=device)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in metrics.items() if k not in ("photos", "styles")}))
+    if args.gallery:
+        gallery(model, args.data, args.gallery, device=device)
+        print(f"wrote {args.gallery}")
+
+
+if __name__ == "__main__":
+    main()
