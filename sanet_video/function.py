@@ -44,6 +44,7 @@ def style_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
         of positions: the Hc*Wc x Hs*Ws attention matrix is never stored.
     """
     n, c, h, w = query.shape
+    key, value = key.expand(n, -1, -1, -1), value.expand(n, -1, -1, -1)
     q = query.flatten(2).transpose(1, 2).unsqueeze(1)
     k = key.flatten(2).transpose(1, 2).unsqueeze(1)
     v = value.flatten(2).transpose(1, 2).unsqueeze(1)
@@ -57,6 +58,7 @@ def style_attention_explicit(query: Tensor, key: Tensor, value: Tensor) -> tuple
     Returns the output (N, C, Hc, Wc) and the attention matrix (N, Hc*Wc, Hs*Ws).
     """
     n, c, h, w = query.shape
+    key, value = key.expand(n, -1, -1, -1), value.expand(n, -1, -1, -1)
     logits = torch.bmm(query.flatten(2).transpose(1, 2), key.flatten(2))
     attention = logits.softmax(dim=-1)
     out = torch.bmm(value.flatten(2), attention.transpose(1, 2))

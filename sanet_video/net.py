@@ -9,8 +9,10 @@ as in AdaIN; ``SANet`` ties them together with the run-time controls of Section 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 from dataclasses import dataclass
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -135,14 +137,42 @@ class Transform(nn.Module):
     def style_code(self, style4: Tensor, style5: Tensor) -> StyleCode:
         return StyleCode(*self.sa4.key_value(style4), *self.sa5.key_value(style5))
 
-    def attend(self, content4: Tensor, content5: Tensor, code: StyleCode) -> Tensor:
-        """The merge conv's input: SA at relu4_1 plus SA at relu5_1 upsampled."""
-        out4 = self.sa4.project(content4, style_attention(self.sa4.query(content4), code.key4, code.value4))
-        out5 = self.sa5.project(content5, style_attention(self.sa5.query(content5), code.key5, code.value5))
+    def queries(self, content4: Tensor, content5: Tensor) -> list[Tensor]:
+        """The SA queries f(bar F_c) at relu4_1 and relu5_1."""
+        return [self.sa4.query(content4), self.sa5.query(content5)]
+
+    def attend(self, content4: Tensor, content5: Tensor, code: StyleCode,
+               queries: list[Tensor] | None = None,
+               on_attended: Callable[[list[Tensor]], list[Tensor]] | None = None) -> Tensor:
+        """The merge conv's input: SA at relu4_1 plus SA at relu5_1 upsampled.
+
+        Args:
+            queries: precomputed (and possibly filtered) queries; computed if omitted.
+            on_attended: applied to the two attention outputs before ``out_conv``
+                (temporal smoothing hooks in here).
+        """
+        q4, q5 = queries if queries is not None else self.queries(content4, content5)
+        attended = [style_attention(q4, code.key4, code.value4), style_attention(q5, code.key5, code.value5)]
+        if on_attended is not None:
+            attended = on_attended(attended)
+        out4 = self.sa4.project(content4, attended[0])
+        out5 = self.sa5.project(content5, attended[1])
         return out4 + F.interpolate(out5, size=out4.shape[-2:], mode="nearest")
 
     def forward(self, content4: Tensor, style4: Tensor, content5: Tensor, style5: Tensor) -> Tensor:
         return self.merge(self.attend(content4, content5, self.style_code(style4, style5)))
+
+
+class AttentionFilter(Protocol):
+    """Per-stream processing of a batch's attention (see ``sanet_video.temporal``).
+
+    ``queries`` gets the batch's queries at relu4_1 and relu5_1; ``attended`` gets the
+    attention outputs for style ``index`` (``-1`` is the content's own, for alpha < 1).
+    """
+
+    def queries(self, queries: list[Tensor]) -> list[Tensor]: ...
+
+    def attended(self, index: int, attended: list[Tensor]) -> list[Tensor]: ...
 
 
 class Decoder(nn.Sequential):
@@ -200,6 +230,7 @@ class SANet(nn.Module):
         style_weights: Sequence[float] | None = None,
         alpha: float = 1.0,
         masks: Tensor | None = None,
+        attention_filter: AttentionFilter | None = None,
     ) -> Tensor:
         """Stylize a batch of RGB images in [0, 1] of any size.
 
@@ -213,6 +244,8 @@ class SANet(nn.Module):
                 SA outputs; alpha = 0 reproduces the content through SA(c, c).
             masks: (len(styles), H, W) spatial control, one non-negative map per style;
                 they are resized to relu4_1 and normalised to sum 1 at each position.
+            attention_filter: per-stream smoothing of queries and attention outputs
+                (``sanet_video.temporal``); the batch is then consecutive frames.
 
         Returns:
             (N, 3, H, W) stylized images, clamped to [0, 1].
@@ -224,9 +257,17 @@ class SANet(nn.Module):
             pad = (0, padded.shape[-1] - w, 0, padded.shape[-2] - h)
             masks = F.pad(masks[None].float(), pad, mode="replicate")[0]
         mix = self._style_mix(len(styles), style_weights, masks, c4)
-        mixed = sum(m * self.transform.attend(c4, c5, code) for m, code in zip(mix, styles))
+        queries = self.transform.queries(c4, c5)
+        if attention_filter is not None:
+            queries = attention_filter.queries(queries)
+
+        def attend(index: int, code: StyleCode) -> Tensor:
+            hook = None if attention_filter is None else partial(attention_filter.attended, index)
+            return self.transform.attend(c4, c5, code, queries, hook)
+
+        mixed = sum(m * attend(i, code) for i, (m, code) in enumerate(zip(mix, styles)))
         if alpha < 1.0:
-            own = self.transform.attend(c4, c5, self.transform.style_code(c4, c5))
+            own = attend(-1, self.transform.style_code(c4, c5))
             mixed = alpha * mixed + (1.0 - alpha) * own
         out = self.decoder(self.transform.merge(mixed))
         return out[..., :h, :w].clamp(0.0, 1.0)

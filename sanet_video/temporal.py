@@ -1,0 +1,278 @@
+"""Temporal smoothing of SANet's attention: spatially smoothed, flow-warped attention.
+
+Per-frame SANet flickers because a small change of a content feature moves its
+attention to other style positions. Two remedies act on the attention of each SA
+module (relu4_1 and relu5_1):
+
+- **spatial**: a Gaussian of width ``sigma`` (in feature cells of each level) over
+  the content grid, so that neighbours attend alike;
+- **flow**: the previous frame's (smoothed) attention, warped to the current frame by
+  the backward optical flow of the input frames, is blended in where the
+  forward-backward check says the warp is valid:
+  ``x_t <- (1 - w m) x_t + w m warp(x_{t-1})``, recursively.
+
+Both act on one of two targets. ``logits``: the logits ``F^T G`` are linear in the
+query ``f(bar F_c)``, so smoothing or warping the logits over content positions is
+smoothing or warping the query. ``probs``: the output ``sum_j P_ij h(F_s)_j`` is linear
+in the probabilities ``P``, so smoothing or warping ``P`` over content positions is
+smoothing or warping the attention output before ``out_conv``. :func:`explicit_attention`
+does the same on the attention matrices themselves, for tests.
+
+An output-level variant blends the decoded frame with the warped previous output
+(same rule at full resolution), for the ablations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from kornia.filters import gaussian_blur2d
+from torch import Tensor
+
+from flow import FlowEstimator, is_scene_cut, resize_flow, validity_mask, warp
+
+from .errors import UserError
+from .function import style_attention_explicit
+from .net import SANet, StyleCode
+
+MODES = ("off", "spatial", "flow", "full")
+TARGETS = ("logits", "probs")
+
+
+@dataclass
+class TemporalConfig:
+    """Settings of the temporal smoothing (``configs/temporal/*.yaml``, ``--temporal`` etc.)."""
+
+    temporal: str = field(default="full", metadata={"help": "off | spatial | flow | full"})
+    target: str = field(default="logits", metadata={"help": "smooth the attention logits or probabilities"})
+    sigma: float = field(default=1.0, metadata={"help": "spatial Gaussian width, feature cells"})
+    blend: float = field(default=0.8, metadata={"help": "weight w of the warped previous attention"})
+    flow: str = field(default="dis", metadata={"help": "optical flow: dis | farneback"})
+    flow_preset: str = field(default="medium", metadata={"help": "estimator preset"})
+    flow_scale: float = field(default=0.25, metadata={"help": "flow resolution relative to the frame"})
+    output_blend: float = field(default=0.0, metadata={"help": "blend with the warped previous output"})
+    scene_cuts: bool = field(default=True, metadata={"help": "reset the temporal state at scene cuts"})
+
+    def check(self) -> None:
+        if self.temporal not in MODES:
+            raise UserError(f"--temporal must be one of {', '.join(MODES)}, not {self.temporal!r}")
+        if self.target not in TARGETS:
+            raise UserError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
+        if self.flow not in ("dis", "farneback"):
+            raise UserError(f"--flow must be dis or farneback, not {self.flow!r}")
+        if not (self.sigma >= 0 and 0 <= self.blend <= 1 and 0 <= self.output_blend <= 1):
+            raise UserError("--sigma must be >= 0, and --blend and --output-blend between 0 and 1")
+        if not 0 < self.flow_scale <= 1:
+            raise UserError(f"--flow-scale must be in (0, 1], not {self.flow_scale}")
+
+    @property
+    def spatial(self) -> bool:
+        return self.temporal in ("spatial", "full") and self.sigma > 0
+
+    @property
+    def warps(self) -> bool:
+        return self.temporal in ("flow", "full") and self.blend > 0
+
+    @property
+    def needs_flow(self) -> bool:
+        return self.warps or self.output_blend > 0
+
+
+@dataclass
+class Motion:
+    """Backward flow of a frame (towards the previous one) and its validity, on one grid."""
+
+    flow: Tensor  # (1, 2, h, w) pixels of that grid
+    valid: Tensor  # (1, 1, h, w) 1 = warp trusted
+
+    def on_grid(self, size: tuple[int, int], covered: tuple[int, int]) -> "Motion":
+        """The motion on another grid of which the frame covers the top-left ``covered`` cells.
+
+        Feature grids belong to the frame padded at the bottom and right (to a multiple
+        of 16): the motion is resized onto the covered part and edge-replicated beyond.
+        """
+        flow = resize_flow(self.flow, covered)
+        valid = F.interpolate(self.valid, size=covered, mode="area")
+        pad = (0, size[1] - covered[1], 0, size[0] - covered[0])
+        if any(pad):
+            flow, valid = F.pad(flow, pad, mode="replicate"), F.pad(valid, pad, mode="replicate")
+        return Motion(flow, valid)
+
+
+def covered_cells(grid: tuple[int, int], frame_size: tuple[int, int]) -> tuple[int, int]:
+    """Cells of a feature grid of the padded frame that the frame itself covers."""
+    return tuple(min(g, math.ceil(f * g / max(32, -(-f // 16) * 16))) for g, f in zip(grid, frame_size))
+
+
+def gaussian_smooth(x: Tensor, sigma: float) -> Tensor:
+    """Gaussian blur over the last two axes, width ``sigma`` cells, edges replicated."""
+    if sigma <= 0:
+        return x
+    size = 2 * math.ceil(3 * sigma) + 1
+    return gaussian_blur2d(x, (size, size), (sigma, sigma), border_type="replicate")
+
+
+def propagate(x: Tensor, previous: Tensor | None, motions: list[Motion | None], blend: float,
+              frame_size: tuple[int, int]) -> Tensor:
+    """``x_t <- (1 - w m) x_t + w m warp(x_{t-1})`` along the batch, in order.
+
+    ``motions[t]`` is None where frame t has no predecessor (first frame, scene cut).
+    """
+    out = []
+    for t, motion in enumerate(motions):
+        current = x[t:t + 1]
+        if previous is not None and motion is not None:
+            size = tuple(current.shape[-2:])
+            grid = motion.on_grid(size, covered_cells(size, frame_size))
+            weight = (blend * grid.valid).to(current.dtype)
+            current = (1 - weight) * current + weight * warp(previous, grid.flow.to(previous.dtype))
+        out.append(current)
+        previous = current
+    return torch.cat(out)
+
+
+class TemporalAttention:
+    """The per-stream attention filter that SANet.stylize calls (net.AttentionFilter).
+
+    Holds the last frame's filtered queries (target ``logits``) or attention outputs per
+    style (target ``probs``). Call :meth:`set_motion` before each batch.
+    """
+
+    def __init__(self, conf: TemporalConfig) -> None:
+        self.conf = conf
+        self.state: dict[tuple[int, int], Tensor] = {}
+        self.motions: list[Motion | None] = []
+        self.frame_size = (0, 0)
+
+    def reset(self) -> None:
+        self.state.clear()
+
+    def set_motion(self, motions: list[Motion | None], frame_size: tuple[int, int]) -> None:
+        self.motions, self.frame_size = motions, frame_size
+
+    def _filter(self, key: int, tensors: list[Tensor]) -> list[Tensor]:
+        out = []
+        for level, x in enumerate(tensors):
+            if self.conf.spatial:
+                x = gaussian_smooth(x, self.conf.sigma)
+            if self.conf.warps:
+                x = propagate(x, self.state.get((key, level)), self.motions, self.conf.blend, self.frame_size)
+                self.state[(key, level)] = x[-1:]
+            out.append(x)
+        return out
+
+    def queries(self, queries: list[Tensor]) -> list[Tensor]:
+        return self._filter(0, queries) if self.conf.target == "logits" else queries
+
+    def attended(self, index: int, attended: list[Tensor]) -> list[Tensor]:
+        return self._filter(1 + index, attended) if self.conf.target == "probs" else attended
+
+
+class TemporalStylizer:
+    """Stylizes the frames of one stream in order, with temporal smoothing.
+
+    Args:
+        model: the SANet.
+        styles: style codes from ``model.encode_style``.
+        conf: temporal settings.
+        style_weights, alpha, masks: as for :meth:`SANet.stylize`.
+    """
+
+    def __init__(self, model: SANet, styles: list[StyleCode], conf: TemporalConfig,
+                 style_weights: list[float] | None = None, alpha: float = 1.0, masks: Tensor | None = None) -> None:
+        self.model, self.styles, self.conf = model, styles, conf
+        self.style_weights, self.alpha, self.masks = style_weights, alpha, masks
+        self.filter = TemporalAttention(conf) if conf.temporal != "off" else None
+        self.estimator = FlowEstimator(conf.flow, conf.flow_preset, scale=conf.flow_scale) if conf.needs_flow else None
+        self.previous_frame: np.ndarray | None = None
+        self.previous_output: Tensor | None = None
+        self.cuts = 0
+
+    def reset(self) -> None:
+        """Forget the stream: the next frame starts afresh (a new clip or a scene cut)."""
+        self.previous_frame, self.previous_output = None, None
+        if self.filter is not None:
+            self.filter.reset()
+
+    def motions(self, frames: np.ndarray, device: torch.device) -> list[Motion | None]:
+        """Backward flow and validity of each frame towards its predecessor (None: none)."""
+        out: list[Motion | None] = []
+        previous = self.previous_frame
+        for frame in frames:
+            if previous is not None and self.conf.scene_cuts and is_scene_cut(previous, frame):
+                self.cuts += 1
+                previous = None
+            if previous is None or self.estimator is None:
+                out.append(None)
+            else:
+                backward, forward = self.estimator.bidirectional(previous, frame)
+                backward, forward = backward[None].to(device), forward[None].to(device)
+                out.append(Motion(backward, validity_mask(backward, forward)))
+            previous = frame
+        self.previous_frame = frames[-1]
+        return out
+
+    @torch.inference_mode()
+    def __call__(self, frames: np.ndarray, content: Tensor) -> Tensor:
+        """Stylize consecutive frames.
+
+        Args:
+            frames: (N, H, W, 3) uint8 RGB on the host, for optical flow.
+            content: the same frames as (N, 3, H, W) floats in [0, 1] on the model's device.
+
+        Returns:
+            (N, 3, H, W) stylized frames in [0, 1].
+        """
+        motions = self.motions(frames, content.device)
+        if self.filter is not None:
+            self.filter.set_motion(motions, tuple(content.shape[-2:]))
+        out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, self.masks,
+                                 attention_filter=self.filter)
+        if self.conf.output_blend > 0:
+            out = self._blend_outputs(out, motions)
+        return out
+
+    def _blend_outputs(self, out: Tensor, motions: list[Motion | None]) -> Tensor:
+        frames = []
+        previous = self.previous_output
+        for t, motion in enumerate(motions):
+            current = out[t:t + 1]
+            if previous is not None and motion is not None:
+                grid = motion.on_grid(tuple(current.shape[-2:]), tuple(current.shape[-2:]))
+                weight = self.conf.output_blend * grid.valid
+                current = (1 - weight) * current + weight * warp(previous, grid.flow)
+            frames.append(current)
+            previous = current
+        self.previous_output = previous
+        return torch.cat(frames)
+
+
+def explicit_attention(queries: Tensor, key: Tensor, value: Tensor, conf: TemporalConfig,
+                       motions: list[Motion | None], frame_size: tuple[int, int]) -> Tensor:
+    """The temporal filter applied to the attention matrices themselves (small inputs, tests).
+
+    Args:
+        queries: (T, C, h, w) queries of consecutive frames at one level.
+        key, value: (1, C, hs, ws) of the style.
+
+    Returns:
+        (T, C, h, w) attention outputs; equal to what :class:`TemporalAttention` gives
+        through ``scaled_dot_product_attention``.
+    """
+    t, _, h, w = queries.shape
+    _, attention = style_attention_explicit(queries, key, value)  # (T, h*w, hs*ws)
+    logits = torch.bmm(queries.flatten(2).transpose(1, 2), key.expand(t, -1, -1, -1).flatten(2))
+    as_maps = (logits if conf.target == "logits" else attention).transpose(1, 2).reshape(t, -1, h, w)
+    if conf.spatial:
+        as_maps = gaussian_smooth(as_maps, conf.sigma)
+    if conf.warps:
+        as_maps = propagate(as_maps, None, motions, conf.blend, frame_size)
+    matrices = as_maps.flatten(2).transpose(1, 2)
+    if conf.target == "logits":
+        matrices = matrices.softmax(dim=-1)
+    out = torch.bmm(value.expand(t, -1, -1, -1).flatten(2), matrices.transpose(1, 2))
+    return out.reshape(queries.shape)
