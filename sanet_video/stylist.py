@@ -1,0 +1,112 @@
+"""A model with its styles encoded, ready to stylize any number of images and videos.
+
+:class:`Stylist` reads the style images and encodes them once; each call then
+stylizes one input, image or video (told apart by content), into one output file,
+written whole or not at all (:mod:`sanet_video.outputs`).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from .devices import resolve_device, resolve_precision
+from .errors import UserError
+from .image_io import fit_within, image_format, is_still_image, read_image, resize_short_side, write_image
+from .net import SANet, StyleCode
+from .options import StylizeOptions, parse_styles
+from .outputs import atomic_output, check_output
+from .video.pipeline import FrameBatch, RunSummary, run
+from .video.sink import VideoSink
+from .video.source import VideoSource
+from .video.stylizer import FrameStylizer, StylizerOptions
+from .weights import load_sanet
+
+
+class Stylist:
+    """Stylizes images and videos with the styles and settings of ``options``.
+
+    Args:
+        options: the run's options (``options.styles`` must name at least one style).
+        model: an already loaded SANet on the chosen device; loaded from
+            ``options.weights`` if omitted.
+
+    Raises:
+        UserError: a style image cannot be read, or the device or precision is not available.
+    """
+
+    def __init__(self, options: StylizeOptions, model: SANet | None = None) -> None:
+        options.check()
+        self.options = options
+        self.device = resolve_device(options.device)
+        autocast = resolve_precision(options.precision, self.device)
+        specs = parse_styles(options.styles)
+        images = [self._style_image(path) for path, _ in specs]
+        self.model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
+        with torch.inference_mode():
+            self.styles: list[StyleCode] = [self.model.encode_style(image.to(self.device)) for image in images]
+        self.stylizer_options = StylizerOptions(
+            style_weights=tuple(weight for _, weight in specs), alpha=options.alpha,
+            preserve_color=options.preserve_color, autocast=autocast)
+
+    def _style_image(self, path: Path) -> torch.Tensor:
+        image = read_image(path, "style image")[0][None]
+        return resize_short_side(image, self.options.style_size) if self.options.style_size else image
+
+    def new_stylizer(self) -> FrameStylizer:
+        """A fresh per-stream stylizer (no state carried from earlier inputs)."""
+        return FrameStylizer(self.model, self.styles, self.stylizer_options)
+
+    def stylize(self, source: Path, output: Path) -> RunSummary:
+        """Stylize an image or a video, told apart by the file's content."""
+        if is_still_image(source):
+            return self.image(source, output)
+        return self.video(source, output)
+
+    def image(self, source: Path, output: Path) -> RunSummary:
+        """Stylize one image into an image file whose format follows ``output``'s extension."""
+        check_output(output, self.options.overwrite, [source])
+        if output.suffix.lower() not in Image.registered_extensions():
+            raise UserError(f"input {source} is an image, so the output must be an image file "
+                            f"(.png, .jpg, .webp, .tif), not {output.name}")
+        fmt = image_format(output)
+        began = time.perf_counter()
+        rgb, alpha = read_image(source, "input image")
+        width, height = fit_within(rgb.shape[2], rgb.shape[1], self.options.max_side)
+        if (width, height) != (rgb.shape[2], rgb.shape[1]):
+            rgb = F.interpolate(rgb[None], size=(height, width), mode="bicubic", antialias=True)[0].clamp(0, 1)
+            if alpha is not None:
+                alpha = F.interpolate(alpha[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0]
+        pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
+        with torch.inference_mode():
+            out = self.new_stylizer()(pixels, rgb[None].to(self.device))[0].cpu()
+        with atomic_output(output) as temp:
+            write_image(temp, out, alpha, fmt)
+        return RunSummary(1, time.perf_counter() - began, width, height)
+
+    def video(self, source: Path, output: Path) -> RunSummary:
+        """Stylize one video into a video file whose container follows ``output``'s extension."""
+        check_output(output, self.options.overwrite, [source])
+        if output.suffix.lower() in Image.registered_extensions():
+            raise UserError(f"input {source} is a video, so the output must be a video file "
+                            f"(.mp4, .mkv, .mov, .webm), not {output.name}")
+        video = VideoSource(source, self.options.start, self.options.duration)
+        try:
+            first = video.first_frame
+            width, height = fit_within(first.width, first.height, self.options.max_side)
+            batch = FrameBatch(self.options.batch_size, width, height, self.device)
+            with atomic_output(output) as temp:
+                sink = VideoSink(temp, video, width, height, self.options)
+                try:
+                    summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet)
+                except BaseException:
+                    sink.abort()
+                    raise
+                sink.close()
+        finally:
+            video.close()
+        return summary

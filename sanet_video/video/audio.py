@@ -1,0 +1,60 @@
+"""Audio streams carried from the input to the output.
+
+Each input audio stream is copied packet by packet, without re-encoding, where the
+output container can hold its codec; otherwise (e.g. AAC into WebM) it is decoded
+and re-encoded with the container's default audio codec (Opus for WebM).
+"""
+
+from __future__ import annotations
+
+import av
+from av.audio.stream import AudioStream
+from av.container import OutputContainer
+
+
+class AudioTrack:
+    """One input audio stream's way into the output container.
+
+    Args:
+        container: the output, before anything is written to it.
+        source: the input audio stream.
+        shift: ticks of the input's time base to subtract from every timestamp.
+    """
+
+    def __init__(self, container: OutputContainer, source: AudioStream, shift: int) -> None:
+        self.container = container
+        self.shift = shift
+        try:
+            self.stream = container.add_stream_from_template(source)
+            self.copy = True
+        except ValueError:
+            self.stream = self._encoder_stream(container, source)
+            self.copy = False
+        self.stream.metadata.update(source.metadata)
+
+    @staticmethod
+    def _encoder_stream(container: OutputContainer, source: AudioStream) -> AudioStream:
+        codec = av.Codec(container.default_audio_codec, "w")
+        rates = codec.audio_rates
+        rate = source.rate if not rates or source.rate in rates else max(rates)
+        return container.add_stream(codec.name, rate=rate, layout=source.layout.name)
+
+    def write(self, packet: av.Packet) -> None:
+        """Copy one input packet, or decode it and encode what it holds."""
+        if self.copy:
+            if packet.pts is not None:
+                packet.pts -= self.shift
+            if packet.dts is not None:
+                packet.dts -= self.shift
+            packet.stream = self.stream
+            self.container.mux(packet)
+            return
+        for frame in packet.decode():
+            if frame.pts is not None:
+                frame.pts -= self.shift
+            self.container.mux(self.stream.encode(frame))
+
+    def flush(self) -> None:
+        """Drain the encoder, if there is one."""
+        if not self.copy:
+            self.container.mux(self.stream.encode(None))
