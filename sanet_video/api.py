@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from . import config
 from .net import SANet
@@ -25,8 +25,8 @@ from .options import StylizeOptions
 from .stylist import Stylist
 from .video.pipeline import RunSummary
 
-StylePath = Union[str, PathLike]
-Styles = Union[StylePath, Sequence[Union[StylePath, tuple[StylePath, float]]]]
+StylePath = str | PathLike
+Styles = StylePath | Sequence[StylePath | tuple[StylePath, float]]
 
 
 def _options(styles: Styles, options: StylizeOptions | None, overrides: dict[str, Any], caller: str) -> StylizeOptions:

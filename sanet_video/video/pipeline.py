@@ -61,6 +61,7 @@ class FrameBatch:
         rgb = self._reformatter.reformat(frame, width, height, "rgb24", interpolation=scale)
         self.pixels[len(self.timing)].copy_(torch.from_numpy(rgb.to_ndarray()))
         duration = frame.duration or 0
+        # Raw streams (e.g. .h264) carry no timestamps: count on from the previous frame.
         pts = frame.pts if frame.pts is not None else self._next_pts
         self._next_pts = pts + max(duration, 1)
         self.timing.append((pts, duration))
@@ -70,7 +71,7 @@ class FrameBatch:
         return len(self.timing) == len(self.pixels)
 
     def host_pixels(self) -> np.ndarray:
-        """The batch as (N, H, W, 3) uint8 on the host (a view, valid until the next :meth:`add`)."""
+        """The batch as (N, H, W, 3) uint8 on the host: a view of a reused buffer, valid until the next :meth:`add`."""
         return self.pixels[:len(self.timing)].numpy()
 
     def frames(self) -> torch.Tensor:

@@ -89,7 +89,7 @@ class VideoSink:
             timing: each frame's input (pts, duration) in the input video's time base.
         """
         time_base = self.video.codec_context.time_base
-        for rgb, (pts, duration) in zip(pixels, timing):
+        for rgb, (pts, duration) in zip(pixels, timing, strict=True):
             frame = self._reformatter.reformat(av.VideoFrame.from_numpy_buffer(rgb, format="rgb24"), **self._yuv)
             frame.pts, frame.time_base = pts - self.shift, time_base
             self._durations[frame.pts] = duration

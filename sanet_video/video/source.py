@@ -9,8 +9,8 @@ a :class:`~sanet_video.errors.UserError` that names the file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 

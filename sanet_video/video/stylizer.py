@@ -59,7 +59,8 @@ class FrameStylizer:
         """Stylize the next frames of the stream.
 
         Args:
-            pixels: (N, H, W, 3) uint8 RGB on the host.
+            pixels: (N, H, W, 3) uint8 RGB on the host; a view of a buffer that the next
+                batch overwrites, so copy what is kept beyond this call.
             frames: the same frames as (N, 3, H, W) float in [0, 1] on the model's device.
 
         Returns:
