@@ -40,6 +40,10 @@ FARNEBACK_PRESETS: dict[str, dict[str, float]] = {
 """Parameters of ``cv2.calcOpticalFlowFarneback``; poly_sigma as OpenCV recommends per poly_n."""
 
 _PRESETS = {"dis": DIS_PRESETS, "farneback": FARNEBACK_PRESETS}
+MIN_SIDE = 32
+"""A reduced grid keeps at least this many cells on its longer side (``scale`` only)."""
+DIS_MIN_SIDE = 12
+"""OpenCV's DIS needs an image at least this large on one side; smaller pairs use Farneback."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,9 @@ class FlowEstimator:
         if self.size is not None:
             return tuple(self.size)
         if self.scale is not None:
-            return max(1, round(height * self.scale)), max(1, round(width * self.scale))
+            # Never below MIN_SIDE on the longer side (the frame's own size if smaller).
+            scale = max(self.scale, min(1.0, MIN_SIDE / max(height, width)))
+            return max(1, round(height * scale)), max(1, round(width * scale))
         return height, width
 
     def __call__(self, source: Frames, target: Frames) -> Tensor:
@@ -130,10 +136,10 @@ class FlowEstimator:
                 for gray in to_gray_uint8(frames)]
 
     def _pair(self, source: np.ndarray, target: np.ndarray) -> np.ndarray:
-        if self._dis is not None:
+        if self._dis is not None and max(source.shape) >= DIS_MIN_SIDE:
             return self._dis.calc(source, target, None)
-        return cv2.calcOpticalFlowFarneback(source, target, None, flags=0,
-                                            **FARNEBACK_PRESETS[self.preset])
+        preset = self.preset if self._dis is None else "fast"  # DIS cannot do images this small
+        return cv2.calcOpticalFlowFarneback(source, target, None, flags=0, **FARNEBACK_PRESETS[preset])
 
 
 def _stack(flows: list[np.ndarray], like: Frames) -> Tensor:

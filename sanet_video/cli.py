@@ -25,7 +25,7 @@ from .options import StylizeOptions
 from .outputs import check_output
 from .stylist import Stylist
 
-_FLAGS = ("preserve_color", "overwrite", "quiet")
+_FLAGS = ("preserve_color", "overwrite", "quiet", "scene_cuts")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import UserError
+from .temporal import TemporalConfig
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -23,8 +24,12 @@ def _help(text: str) -> dict[str, str]:
 
 
 @dataclass
-class StylizeOptions:
-    """How to stylize an image or a video; the defaults are those of ``configs/stylize.yaml``."""
+class StylizeOptions(TemporalConfig):
+    """How to stylize an image or a video; the defaults are those of ``configs/stylize.yaml``.
+
+    The temporal-smoothing fields (``temporal``, ``sigma``, ``blend``, ``flow``...) come from
+    :class:`~sanet_video.temporal.TemporalConfig`; they apply to videos only.
+    """
 
     styles: list[str] = field(default_factory=list, metadata=_help(
         "style image, optionally with a mixing weight: PATH or PATH:WEIGHT; repeat to mix styles"))
@@ -58,6 +63,7 @@ class StylizeOptions:
         Raises:
             UserError: an option has a value it cannot take.
         """
+        super().check()
         _choice("device", self.device.split(":")[0], DEVICES)
         _choice("precision", self.precision, PRECISIONS)
         _choice("codec", self.codec, CODECS)

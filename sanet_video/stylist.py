@@ -7,6 +7,7 @@ written whole or not at all (:mod:`sanet_video.outputs`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -24,7 +25,13 @@ from .video.pipeline import FrameBatch, RunSummary, run
 from .video.sink import VideoSink
 from .video.source import VideoSource
 from .video.stylizer import FrameStylizer, StylizerOptions
+from .temporal import TemporalConfig
 from .weights import load_sanet
+
+
+def temporal_config(options: StylizeOptions) -> TemporalConfig:
+    """The temporal-smoothing part of the options."""
+    return TemporalConfig(**{f.name: getattr(options, f.name) for f in dataclasses.fields(TemporalConfig)})
 
 
 class Stylist:
@@ -51,15 +58,21 @@ class Stylist:
             self.styles: list[StyleCode] = [self.model.encode_style(image.to(self.device)) for image in images]
         self.stylizer_options = StylizerOptions(
             style_weights=tuple(weight for _, weight in specs), alpha=options.alpha,
-            preserve_color=options.preserve_color, autocast=autocast)
+            preserve_color=options.preserve_color, autocast=autocast, temporal=temporal_config(options))
 
     def _style_image(self, path: Path) -> torch.Tensor:
         image = read_image(path, "style image")[0][None]
         return resize_short_side(image, self.options.style_size) if self.options.style_size else image
 
-    def new_stylizer(self) -> FrameStylizer:
-        """A fresh per-stream stylizer (no state carried from earlier inputs)."""
-        return FrameStylizer(self.model, self.styles, self.stylizer_options)
+    def new_stylizer(self, still: bool = False) -> FrameStylizer:
+        """A fresh per-stream stylizer (no state carried from earlier inputs).
+
+        A still image is stylized without temporal smoothing.
+        """
+        options = self.stylizer_options
+        if still:
+            options = dataclasses.replace(options, temporal=TemporalConfig(temporal="off"))
+        return FrameStylizer(self.model, self.styles, options)
 
     def stylize(self, source: Path, output: Path) -> RunSummary:
         """Stylize an image or a video, told apart by the file's content."""
@@ -83,7 +96,7 @@ class Stylist:
                 alpha = F.interpolate(alpha[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0]
         pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
         with torch.inference_mode():
-            out = self.new_stylizer()(pixels, rgb[None].to(self.device))[0].cpu()
+            out = self.new_stylizer(still=True)(pixels, rgb[None].to(self.device))[0].cpu()
         with atomic_output(output) as temp:
             write_image(temp, out, alpha, fmt)
         return RunSummary(1, time.perf_counter() - began, width, height)

@@ -200,20 +200,22 @@ class TemporalStylizer:
 
     def motions(self, frames: np.ndarray, device: torch.device) -> list[Motion | None]:
         """Backward flow and validity of each frame towards its predecessor (None: none)."""
+        if self.estimator is None:
+            return [None] * len(frames)
         out: list[Motion | None] = []
         previous = self.previous_frame
         for frame in frames:
             if previous is not None and self.conf.scene_cuts and is_scene_cut(previous, frame):
                 self.cuts += 1
                 previous = None
-            if previous is None or self.estimator is None:
+            if previous is None:
                 out.append(None)
             else:
                 backward, forward = self.estimator.bidirectional(previous, frame)
                 backward, forward = backward[None].to(device), forward[None].to(device)
                 out.append(Motion(backward, validity_mask(backward, forward)))
             previous = frame
-        self.previous_frame = frames[-1]
+        self.previous_frame = frames[-1].copy()  # the caller may reuse its buffer
         return out
 
     @torch.inference_mode()

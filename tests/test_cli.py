@@ -106,7 +106,7 @@ def test_config_file_and_command_line_precedence(media, tmp_path, capsys):
 def test_the_shipped_config_lists_every_option_with_its_default():
     values = config.load_yaml(REPO / "configs" / "stylize.yaml")
     assert set(values) == {f.name for f in dataclasses.fields(StylizeOptions)}
-    assert config.from_dict(StylizeOptions, {**values, "styles": ["s.jpg"]}, "yaml") == StylizeOptions(["s.jpg"])
+    assert config.from_dict(StylizeOptions, {**values, "styles": ["s.jpg"]}, "yaml") == StylizeOptions(styles=["s.jpg"])
 
 
 def test_overwrite(media, tmp_path, capsys):

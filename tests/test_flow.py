@@ -243,3 +243,14 @@ def test_flow_to_rgb_colours() -> None:
     assert flow.flow_to_rgb(field[None].expand(3, -1, -1, -1)).shape == (3, 4, 8, 3)
     wheel = flow.flow_wheel(33)
     assert wheel.shape == (33, 33, 3) and (wheel[0, 0] == 255).all() and (wheel[16, 16] == 255).all()
+
+
+@pytest.mark.parametrize("method", ["dis", "farneback"])
+@pytest.mark.parametrize("shape", [(48, 64), (11, 11), (1, 1)])
+def test_tiny_frames_get_a_flow(method, shape):
+    """Reduced grids keep a usable size; frames too small for DIS still get a (zero-ish) flow."""
+    frame = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    estimator = FlowEstimator(method, "medium", scale=0.25)
+    flow = estimator(frame, frame)
+    assert flow.shape[0] == 2 and max(flow.shape[1:]) >= min(max(shape), 32)
+    assert torch.isfinite(flow).all() and flow.abs().max() < 1.0

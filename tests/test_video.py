@@ -13,6 +13,7 @@ from _media import make_image, make_video, probe
 
 from sanet_video.api import stylize_video
 from sanet_video.image_io import read_image, resize_short_side
+from sanet_video.temporal import TemporalConfig, TemporalStylizer
 from sanet_video.video import FrameStylizer, StylizerOptions
 
 
@@ -124,20 +125,29 @@ def test_other_encoders(model, style, tmp_path, codec, name):
     assert len(probe(output).pts) == 3
 
 
-def test_output_frames_are_the_stylized_frames(model, style, tmp_path):
-    """The encoded frames match stylizing the decoded input frames directly (up to compression)."""
-    source = make_video(tmp_path / "in.mp4", frames=4)
+@pytest.mark.parametrize("temporal", ["off", "full"])
+def test_output_frames_are_the_stylized_frames(model, style, tmp_path, temporal):
+    """The encoded frames match stylizing the decoded input frames directly (up to compression).
+
+    With temporal smoothing, the pipeline's batches of 3 carry the state exactly as one
+    TemporalStylizer call over all frames does.
+    """
+    source = make_video(tmp_path / "in.mp4", frames=5)
     output = tmp_path / "out.mp4"
-    stylize(model, source, style, output, crf=0, batch_size=3)
+    stylize(model, source, style, output, crf=0, batch_size=3, temporal=temporal)
     with av.open(str(source)) as c:
         frames = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
     with av.open(str(output)) as c:
         written = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
     code = model.encode_style(resize_short_side(read_image(style)[0][None], 64))
-    with torch.inference_mode():
-        expected = model.stylize(torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255, [code])
+    content = torch.from_numpy(frames).permute(0, 3, 1, 2).float() / 255
+    expected = TemporalStylizer(model, [code], TemporalConfig(temporal=temporal))(frames, content)
     expected = (expected * 255).round().permute(0, 2, 3, 1).numpy()
     assert np.abs(written.astype(float) - expected).mean() < 4.0
+    if temporal == "full":
+        with torch.inference_mode():
+            per_frame = (model.stylize(content, [code]) * 255).round().permute(0, 2, 3, 1).numpy()
+        assert np.abs(written[1:].astype(float) - per_frame[1:]).mean() > 1.0
 
 
 class RecordingStylizer(FrameStylizer):

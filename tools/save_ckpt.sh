@@ -12,7 +12,7 @@ if [ "$new" -gt "$old" ]; then
     [ "$meta" = "$new" ] || { echo "shard $f is at $meta, state at $new: not kept"; exit 1; }
   done
   cp "$src"/*.fp32.safetensors "$src"/state.json "$src"/loss.csv "$dst"/
-  for f in loss.png samples.png train.log; do [ -f "$src/$f" ] && cp "$src/$f" "$dst/"; done
+  for f in loss.png samples.png train.log metrics.json gallery.jpg; do [ -f "$src/$f" ] && cp "$src/$f" "$dst/"; done
   echo "kept iteration $new (was $old)"
 else
   echo "not newer: $new <= $old"

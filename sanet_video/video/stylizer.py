@@ -1,18 +1,17 @@
 """The per-stream stylizer: frames in, stylized frames out, in order.
 
 :class:`FrameStylizer` holds what does not change over a stream (the model, the
-encoded styles and the run-time controls) and is the place for state that carries
-from one frame to the next. It has none yet: temporal smoothing (attention maps
-smoothed spatially and warped from the previous frame by optical flow, e.g. ``sanet_video.temporal.TemporalStylizer``)
-goes into :meth:`FrameStylizer.stylize`: it sees every input frame in order, both as
-uint8 pixels on the host (for optical flow) and as a float tensor on the device, and
-keeps its state on the instance, cleared by :meth:`FrameStylizer.reset`.
+encoded styles and the run-time controls) and the state that carries from one frame
+to the next: the temporal smoothing of :class:`sanet_video.temporal.TemporalStylizer`
+(attention smoothed spatially and warped from the previous frame by optical flow),
+which sees every input frame in order, both as uint8 pixels on the host (for optical
+flow) and as a float tensor on the device; :meth:`FrameStylizer.reset` clears it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ from torch import Tensor
 
 from ..color import preserve_color
 from ..net import SANet, StyleCode
+from ..temporal import TemporalConfig, TemporalStylizer
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,14 @@ class StylizerOptions:
         alpha: style strength in [0, 1].
         preserve_color: keep the content's colours (luminance-only transfer).
         autocast: dtype to run the network in under ``torch.autocast``; None for fp32.
+        temporal: temporal smoothing; ``TemporalConfig(temporal="off")`` stylizes frame by frame.
     """
 
     style_weights: tuple[float, ...]
     alpha: float = 1.0
     preserve_color: bool = False
     autocast: torch.dtype | None = None
+    temporal: TemporalConfig = field(default_factory=lambda: TemporalConfig(temporal="off"))
 
 
 class FrameStylizer:
@@ -51,9 +53,9 @@ class FrameStylizer:
     def __init__(self, model: SANet, styles: Sequence[StyleCode], options: StylizerOptions) -> None:
         if len(styles) != len(options.style_weights):
             raise ValueError(f"{len(styles)} styles but {len(options.style_weights)} weights")
-        self.model = model
-        self.styles = list(styles)
         self.options = options
+        self.temporal = TemporalStylizer(model, list(styles), options.temporal, list(options.style_weights),
+                                         options.alpha)
 
     def __call__(self, pixels: np.ndarray, frames: Tensor) -> Tensor:
         """Stylize the next frames of the stream.
@@ -74,14 +76,9 @@ class FrameStylizer:
         return out
 
     def stylize(self, pixels: np.ndarray, frames: Tensor) -> Tensor:
-        """The network's output for the next frames: the hook for per-stream (temporal) state.
-
-        Frame by frame, it ignores ``pixels``; a temporal variant computes optical flow on them.
-        """
-        return self.model.stylize(frames, self.styles, self.options.style_weights, self.options.alpha)
+        """The network's output for the next frames, smoothed over time as configured."""
+        return self.temporal(pixels, frames)
 
     def reset(self) -> None:
-        """Forget the state carried from earlier frames: call at a scene cut or before a new stream.
-
-        The frame-by-frame stylizer carries none; temporal variants clear theirs here.
-        """
+        """Forget the state carried from earlier frames (before a new stream)."""
+        self.temporal.reset()
