@@ -45,12 +45,17 @@ TARGETS = ("logits", "probs")
 
 @dataclass
 class TemporalConfig:
-    """Settings of the temporal smoothing (``configs/temporal/*.yaml``, ``--temporal`` etc.)."""
+    """Settings of the temporal smoothing (``configs/temporal/*.yaml``, ``--temporal`` etc.).
+
+    The defaults were chosen by measurement (README, "Temporal smoothing"): on the
+    bundled clip they cut the warping error 6.6x against per-frame stylization for a
+    style loss 4.5% higher.
+    """
 
     temporal: str = field(default="full", metadata={"help": "off | spatial | flow | full"})
-    target: str = field(default="logits", metadata={"help": "smooth the attention logits or probabilities"})
-    sigma: float = field(default=1.0, metadata={"help": "spatial Gaussian width, feature cells"})
-    blend: float = field(default=0.8, metadata={"help": "weight w of the warped previous attention"})
+    target: str = field(default="probs", metadata={"help": "smooth the attention logits or probabilities"})
+    sigma: float = field(default=0.5, metadata={"help": "spatial Gaussian width, feature cells"})
+    blend: float = field(default=0.9, metadata={"help": "weight w of the warped previous attention"})
     flow: str = field(default="dis", metadata={"help": "optical flow: dis | farneback"})
     flow_preset: str = field(default="medium", metadata={"help": "estimator preset"})
     flow_scale: float = field(default=0.25, metadata={"help": "flow resolution relative to the frame"})

@@ -51,7 +51,10 @@ class VideoCodec:
         if self.name == "vp9":
             cpu_used = len(PRESETS) - 1 - PRESETS.index(preset)  # ultrafast 8 .. veryslow 0
             return {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": str(cpu_used), "row-mt": "1"}
-        options = {"crf": str(crf), "preset": preset}
+        # No B-frames: frames then leave the encoder in display order, so each packet
+        # keeps its own duration and MP4's per-sample durations (and the last frame's
+        # end) stay exact under variable frame rates. Costs some compression.
+        options = {"crf": str(crf), "preset": preset, "bf": "0"}
         if self.name == "h265":
             options["x265-params"] = "log-level=error"
         return options
