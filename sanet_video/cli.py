@@ -84,7 +84,14 @@ def stylize_command(argv: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"stylize": stylize_command}
+def batch_command(argv: Sequence[str]) -> int:
+    """``batch IN_DIR OUT_DIR [options]``: a folder times a set of styles (:mod:`sanet_video.batch`)."""
+    from .batch.command import batch_command as run  # imported here: it builds on this module
+
+    return run(argv)
+
+
+COMMANDS: dict[str, Callable[[Sequence[str]], int]] = {"stylize": stylize_command, "batch": batch_command}
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> NoReturn:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -74,11 +75,11 @@ class Stylist:
             options = dataclasses.replace(options, temporal=TemporalConfig(temporal="off"))
         return FrameStylizer(self.model, self.styles, options)
 
-    def stylize(self, source: Path, output: Path) -> RunSummary:
-        """Stylize an image or a video, told apart by the file's content."""
+    def stylize(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
+        """Stylize an image or a video, told apart by the file's content (``on_frames``: see :meth:`video`)."""
         if is_still_image(source):
             return self.image(source, output)
-        return self.video(source, output)
+        return self.video(source, output, on_frames)
 
     def image(self, source: Path, output: Path) -> RunSummary:
         """Stylize one image into an image file whose format follows ``output``'s extension."""
@@ -101,8 +102,11 @@ class Stylist:
             write_image(temp, out, alpha, fmt)
         return RunSummary(1, time.perf_counter() - began, width, height)
 
-    def video(self, source: Path, output: Path) -> RunSummary:
-        """Stylize one video into a video file whose container follows ``output``'s extension."""
+    def video(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
+        """Stylize one video into a video file whose container follows ``output``'s extension.
+
+        ``on_frames``, if given, is told the number of frames of each batch once it is written.
+        """
         check_output(output, self.options.overwrite, [source])
         if output.suffix.lower() in Image.registered_extensions():
             raise UserError(f"input {source} is a video, so the output must be a video file "
@@ -115,7 +119,8 @@ class Stylist:
             with atomic_output(output) as temp:
                 sink = VideoSink(temp, video, width, height, self.options)
                 try:
-                    summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet)
+                    summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet,
+                                  on_frames=on_frames)
                 except BaseException:
                     sink.abort()
                     raise

@@ -8,6 +8,7 @@ each batch goes to the device in one transfer and comes back in one.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -89,8 +90,10 @@ def to_pixels(images: torch.Tensor) -> torch.Tensor:
 
 
 def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: FrameBatch,
-        progress: bool = True) -> RunSummary:
+        progress: bool = True, on_frames: Callable[[int], None] | None = None) -> RunSummary:
     """Stylize every frame of ``source`` into ``sink``, audio alongside; the sink is left open.
+
+    ``on_frames``, if given, is called with the number of frames of each batch once it is written.
 
     Returns:
         The number of frames and the seconds it took.
@@ -106,6 +109,8 @@ def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: Fr
         sink.write_frames(stylized.numpy(), batch.timing)
         count += len(batch.timing)
         bar.update(len(batch.timing))
+        if on_frames is not None:
+            on_frames(len(batch.timing))
         batch.clear()
 
     with bar, torch.inference_mode():

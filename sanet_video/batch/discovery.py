@@ -1,0 +1,149 @@
+"""Finding the work: the images and videos under a folder, and the style images.
+
+Files are told apart by content (:func:`classify`); a file that cannot be read but
+whose extension says image or video is kept, so that its job fails with a reason
+instead of vanishing (an animated GIF is a video). Hidden files and folders (names starting with a dot) are
+skipped; symbolic links are followed, each real folder is visited once (so link
+loops end), and the output folder is left out when it lies inside the input folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+from av.stream import Disposition
+
+from ..errors import UserError
+from ..image_io import is_still_image
+from ..options import parse_styles
+from ..video.source import VideoSource
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".gif")
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """An input found under the input folder.
+
+    Attributes:
+        path: the file, as reached from the input folder (links not resolved).
+        relative: ``path`` relative to the input folder.
+        kind: "image" or "video".
+    """
+
+    path: Path
+    relative: Path
+    kind: str
+
+
+@dataclass(frozen=True)
+class Style:
+    """A style image and the name its outputs carry (the file's stem)."""
+
+    name: str
+    path: Path
+
+
+def classify(path: Path) -> str | None:
+    """"image", "video" or None (not a picture: text, audio, ...), by content, else by extension.
+
+    A file named as an image that Pillow cannot open is a (broken) image, whatever FFmpeg makes of it.
+    """
+    if is_still_image(path) or path.suffix.lower() in IMAGE_SUFFIXES:
+        return "image"
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if any(not stream.disposition & Disposition.attached_pic for stream in container.streams.video):
+                return "video"  # (an attached picture is the cover art of an audio file)
+    except (av.error.FFmpegError, OSError, UnicodeDecodeError):
+        pass
+    return "video" if path.suffix.lower() in VIDEO_SUFFIXES else None
+
+
+def _visible(name: str) -> bool:
+    return not name.startswith(".")
+
+
+def _key(path: str | Path) -> tuple[int, int]:
+    info = os.stat(path)
+    return info.st_dev, info.st_ino
+
+
+def find_media(root: Path, exclude: Path | None = None) -> tuple[list[MediaFile], list[str]]:
+    """Every image and video under ``root``, in sorted order, and the folders that could not be read.
+
+    Args:
+        root: the input folder.
+        exclude: a folder to leave out (the output folder), if it exists.
+    """
+    skipped: list[str] = []
+    seen = {_key(exclude)} if exclude is not None and exclude.is_dir() else set()
+    found = []
+    for folder, dirs, files in os.walk(root, followlinks=True, onerror=lambda err: skipped.append(err.filename)):
+        dirs[:] = sorted(filter(_visible, dirs))
+        key = _key(folder)
+        if key in seen:
+            dirs[:] = []
+            continue
+        seen.add(key)
+        for name in sorted(filter(_visible, files)):
+            path = Path(folder, name)
+            if not path.is_file():  # a broken link, a pipe, a socket
+                continue
+            kind = classify(path)
+            if kind is not None:
+                found.append(MediaFile(path, path.relative_to(root), kind))
+    return found, skipped
+
+
+def find_styles(specs: list[str]) -> list[Style]:
+    """The style images named by ``specs``: image files, or folders whose images each are a style.
+
+    Raises:
+        UserError: a path that does not exist, a mixing weight (a batch applies each
+            style on its own), a folder without images, or two styles of the same name.
+    """
+    styles = []
+    for spec, (path, weight) in zip(specs, parse_styles(specs), strict=True):
+        path = path.absolute()  # workers elsewhere must find it
+        if weight != 1.0:
+            raise UserError(f"style {spec!r} has a weight, but a batch applies each style on its own; drop the weight")
+        if path.is_dir():
+            images = [p for p in sorted(path.iterdir())
+                      if _visible(p.name) and p.is_file() and classify(p) == "image"]
+            if not images:
+                raise UserError(f"style folder {path} holds no image; put style images in it or name them")
+            styles += [Style(p.stem, p) for p in images]
+        elif path.is_file():
+            styles.append(Style(path.stem, path))
+        else:
+            raise UserError(f"style image {path} not found; check the path")
+    unique: dict[Path, Style] = {}
+    for style in styles:  # each file once, where it first appears
+        unique.setdefault(style.path.resolve(), style)
+    styles = list(unique.values())
+    names = [style.name for style in styles]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise UserError(f"several styles are named {', '.join(twice)} (outputs are named after the style's file "
+                        "name); rename one of them")
+    return styles
+
+
+def estimate_frames(media: MediaFile, start: float, duration: float | None) -> int:
+    """About how many frames stylizing ``media`` writes (1 for an image; 1 where a video cannot tell)."""
+    if media.kind == "image":
+        return 1
+    try:
+        source = VideoSource(media.path, start, duration)
+    except UserError:
+        return 1
+    try:
+        return source.estimated_frames() or 1
+    finally:
+        source.close()
