@@ -142,7 +142,8 @@ def test_cache_skips_finished_cells_and_recomputes_only_a_changed_arm(grid) -> N
 
     folder = config.parent / "changed"
     folder.mkdir()
-    changed = write_config(folder, {**ARMS, "full": {"blend": 0.5}})
+    unused = {"temporal": "off", "sigma": 3.0, "blend": 0.3}  # settings per-frame stylization does not use
+    changed = write_config(folder, {**ARMS, "per_frame": unused, "full": {"blend": 0.5}})
     result = GridRunner(load_experiment(changed), CellCache(out / "cache"), progress=False).run()
     assert (result.stats.stylized, result.stats.scored, result.stats.cached) == (3, 3, 9)
     old = {(r["clip"], r["arm"]): r["key"] for r in again.rows}

@@ -1,11 +1,12 @@
 """Finished cells on disk, keyed by a hash of what their outputs depend on.
 
-A cell's key hashes the clip's and the style's identities, the arm's full temporal
-settings (not its name), the strength ``alpha`` and the SHA-256 of the model weights.
-``DIR/cache/<key>.npz`` holds the stylized frames (uint8) and ``DIR/cache/<key>.json``
-what the key was made of, the runtime and the metrics computed so far, so that adding a metric scores the
-stored frames without stylizing again. The cache does not see code changes: delete
-``DIR/cache`` after changing the model or the temporal code.
+A cell's key hashes the clip's and the style's identities, the temporal settings the
+arm uses (not its name; see :func:`runner.effective_settings`), the strength ``alpha``
+and the SHA-256 of the model weights. ``DIR/cache/<key>.npz`` holds the stylized frames
+(uint8) and ``DIR/cache/<key>.json`` what the key was made of, the runtime and the
+metrics computed so far, so that adding a metric scores the stored frames without
+stylizing again. The cache does not see code changes: delete ``DIR/cache`` after
+changing the model or the temporal code.
 """
 
 from __future__ import annotations

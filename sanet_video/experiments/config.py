@@ -5,16 +5,17 @@ Layout of ``configs/ablation/*.yaml`` (relative paths are taken from the current
     settings: {weights: default, alpha: 1.0, batch_size: 4, baseline: per_frame,
                metrics: [warp_exact, warp_indep, style_loss, content_loss, runtime]}
     styles:
-      - {name: waves, path: examples/style.jpg, size: 256}   # or {name: t, seed: 7}: a random texture
+      - {name: starry, path: examples/starry_night.jpg, size: 256}   # or {name: t, seed: 7}: a random texture
     clips:
-      - {name: example, kind: video, path: examples/clip.mp4, frames: 24, max_side: 256}
-      - {name: pan, kind: synthetic, width: 256, height: 144, frames: 24, translation: [2.0, 0.5],
-         occluder: 40, occluder_position: [10, 50], occluder_velocity: [4, 0]}
+      - {name: city, kind: video, path: examples/city.mp4, start: 1.0, frames: 24, max_side: 256}
+      - {name: pan, kind: synthetic, path: examples/city.mp4, width: 256, height: 144, frames: 16,
+         translation: [2.0, 0.5], occluder: 40, occluder_position: [10, 50], occluder_velocity: [4, 0]}
+      - {name: zoom, kind: synthetic, seed: 3, width: 256, height: 144, frames: 16, zoom: 1.02}  # a texture
       - {name: cut, kind: cut, parts: [pan, zoom]}
     arms:                     # name: overrides of sanet_video.temporal.TemporalConfig
       per_frame: {temporal: "off"}
-      full: {}
-      no_cut_detection: {scene_cuts: false, clips: [cut]}   # 'clips' limits an arm to some clips
+      full: &full {temporal: full, target: probs, sigma: 0.5, blend: 0.9}
+      no_cut_detection: {<<: *full, scene_cuts: false, clips: [cut]}   # 'clips' limits an arm to some clips
 
 Every cell of the grid is (clip, style, arm); the runner adds the reference arm
 :data:`INPUT_ARM` (the input video itself, unstylized) to every clip and style.
@@ -32,6 +33,7 @@ from ..temporal import TemporalConfig
 from .metrics import METRICS
 
 CLIP_KINDS = ("synthetic", "video", "cut")
+MAIN_SETTINGS = ("temporal", "target", "sigma", "blend")
 INPUT_ARM = "input"
 """Reserved arm name: the input frames scored as if they were an output."""
 
@@ -111,6 +113,25 @@ class ClipSpec:
             raise UserError(f"{where}: translation and occluder position/velocity are [x, y] pairs")
 
 
+def effective_settings(conf: TemporalConfig) -> dict[str, Any]:
+    """The temporal settings that shape an arm's output (its cache key), in TemporalConfig's order.
+
+    Settings the arm does not use are left out (sigma without spatial smoothing, blend
+    without warping, the flow settings without flow), so that changing such a default
+    recomputes nothing.
+    """
+    used = {"temporal", "output_blend"}
+    if conf.spatial or conf.warps:
+        used.add("target")
+    if conf.spatial:
+        used.add("sigma")
+    if conf.warps:
+        used.add("blend")
+    if conf.needs_flow:
+        used.update(("flow", "flow_preset", "flow_scale", "scene_cuts"))
+    return {name: value for name, value in vars(conf).items() if name in used}
+
+
 @dataclass
 class Arm:
     """A named temporal setting, and the clips it runs on (all when ``clips`` is empty)."""
@@ -120,9 +141,10 @@ class Arm:
     clips: list[str]
 
     def describe(self) -> str:
-        """Its settings that differ from TemporalConfig's defaults, and its clips if limited."""
+        """The settings it uses (the main four always, the others where not default), and its clips if limited."""
         defaults = vars(TemporalConfig())
-        text = ", ".join(f"{k}={v}" for k, v in vars(self.temporal).items() if v != defaults[k]) or "defaults"
+        settings = effective_settings(self.temporal)
+        text = ", ".join(f"{k}={v}" for k, v in settings.items() if k in MAIN_SETTINGS or v != defaults[k])
         return text + (f" (clips: {', '.join(self.clips)})" if self.clips else "")
 
 

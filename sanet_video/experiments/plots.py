@@ -10,8 +10,12 @@ from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import Bbox
 
 from .config import INPUT_ARM
 from .results import HEADLINE, LABELS, geometric_mean, metric_names, ratios
@@ -37,8 +41,7 @@ def tradeoff(summary: list[dict[str, Any]], warp: str, baseline: str, path: Path
     ax.scatter(xs, ys, s=28, color="tab:blue", zorder=3, label="arm")
     ax.plot(*zip(*(points[n] for n in front)), color="tab:red", lw=1.2, marker="o", mfc="none", ms=11,
             zorder=2, label="Pareto front")
-    for name, (x, y) in points.items():
-        ax.annotate(name, (x, y), xytext=(4, 3), textcoords="offset points", fontsize=7.5)
+    _label(fig, ax, points)
     ax.set_xlabel(f"{LABELS['style_loss']} (x {baseline}, lower is more stylized)")
     ax.set_ylabel(f"{LABELS[warp]} (x {baseline}, lower is steadier)")
     ax.set_title("Temporal consistency vs stylization, geometric mean over clips and styles", fontsize=10)
@@ -111,6 +114,34 @@ def bars(rows: list[dict[str, Any]], baseline: str, path: Path) -> None:
     axes[0, 0].set_yticks(positions, arms)
     axes[0, 0].invert_yaxis()
     _save(fig, path)
+
+
+LABEL_SIZE = 7.5
+LABEL_OFFSETS = ((5, 1, "left"), (5, -10, "left"), (-5, 1, "right"), (-5, -10, "right"), (5, 10, "left"),
+                 (-5, 10, "right"), (5, -19, "left"), (-5, -19, "right"), (5, 19, "left"), (-5, 19, "right"))
+"""Where a point's label may go (points right and up, alignment), tried in order."""
+
+
+def _label(fig: Figure, ax: Axes, points: dict[str, tuple[float, float]]) -> None:
+    """Name each point, moving a label around its point (with a leader line) until it overlaps no label placed
+    before; where every place is taken, the first one is used."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()  # fixes the axes' limits, hence where each point lands
+    renderer = canvas.get_renderer()
+    font = FontProperties(size=LABEL_SIZE)
+    pixels = fig.dpi / 72.0
+    placed: list[Bbox] = []
+    for name, xy in sorted(points.items(), key=lambda item: item[1]):
+        width, height, _ = renderer.get_text_width_height_descent(name, font, ismath=False)
+        x, y = ax.transData.transform(xy)
+        boxes = [Bbox.from_bounds(x + dx * pixels - (width if align == "right" else 0), y + dy * pixels, width, height)
+                 for dx, dy, align in LABEL_OFFSETS]
+        free = [i for i, box in enumerate(boxes) if not any(box.overlaps(other) for other in placed)]
+        choice = free[0] if free else 0
+        dx, dy, align = LABEL_OFFSETS[choice]
+        ax.annotate(name, xy, xytext=(dx, dy), textcoords="offset points", fontsize=LABEL_SIZE, ha=align,
+                    va="bottom", arrowprops={"arrowstyle": "-", "lw": 0.4, "color": "0.5", "shrinkA": 0, "shrinkB": 3})
+        placed.append(boxes[choice])
 
 
 def _bar_colour(metric: str, value: float) -> str:

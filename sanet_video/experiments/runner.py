@@ -17,7 +17,7 @@ from ..net import SANet, StyleCode
 from ..temporal import TemporalConfig, TemporalStylizer
 from ..weights import SANetWeights, load_sanet
 from .cache import CellCache, cell_key
-from .config import INPUT_ARM, Arm, Experiment
+from .config import INPUT_ARM, Arm, Experiment, effective_settings
 from .inputs import Clip, build_clips, frames_to_tensor, load_style
 from .metrics import WARP_METRICS, encode, feature_losses, independent_method, warping_curve
 
@@ -113,7 +113,7 @@ class GridRunner:
               arm: Arm) -> dict[str, Any]:
         material: dict[str, Any] = {"clip": clip.identity, "style": style_identity, "arm": INPUT_ARM}
         if arm is not REFERENCE:
-            material.update(arm=vars(arm.temporal), alpha=self.settings.alpha, weights=self.weights_sha)
+            material.update(arm=effective_settings(arm.temporal), alpha=self.settings.alpha, weights=self.weights_sha)
         key = cell_key(material)
         record = self.cache.result(key)
         frames = None
