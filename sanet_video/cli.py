@@ -23,7 +23,7 @@ from . import __version__, config
 from .errors import UserError
 from .options import StylizeOptions
 from .outputs import check_output
-from .stylist import Stylist
+from .stylist import Stylist, read_files
 
 _FLAGS = ("preserve_color", "overwrite", "quiet", "scene_cuts")
 
@@ -74,7 +74,7 @@ def stylize_command(argv: Sequence[str]) -> int:
     if style or args.styles:
         args.styles = style + (args.styles or [])
     options = config.resolve(StylizeOptions, args, args.config)
-    check_output(Path(output), options.overwrite, [Path(source)])  # before the model loads
+    check_output(Path(output), options.overwrite, read_files(options, Path(source)))  # before the model loads
     summary = Stylist(options).stylize(Path(source), Path(output))
     if not options.quiet:
         size = f"{summary.width}x{summary.height}"

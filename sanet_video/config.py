@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import types
 import typing
 from pathlib import Path
@@ -57,9 +58,12 @@ def _coerce(name: str, value: Any, tp: Any, source: str) -> Any:
             raise ValueError
         if base is float and isinstance(value, bool) or base is int and isinstance(value, (bool, float)):
             raise ValueError
-        return base(value)
+        result = base(value)
     except (TypeError, ValueError):
         raise UserError(f"{source}: '{name}' should be {getattr(base, '__name__', base)}, got {value!r}") from None
+    if base is float and not math.isfinite(result):
+        raise UserError(f"{source}: '{name}' should be a finite number, got {value!r}")
+    return result
 
 
 def from_dict(cls: type[T], data: dict[str, Any], source: str) -> T:
@@ -67,7 +71,7 @@ def from_dict(cls: type[T], data: dict[str, Any], source: str) -> T:
     if not isinstance(data, dict):
         raise UserError(f"{source}: expected a mapping of option names to values")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(map(str, set(data) - set(fields)))
     if unknown:
         raise UserError(f"{source}: unknown option(s) {', '.join(unknown)}; known: {', '.join(fields)}")
     values = {k: _coerce(k, v, _field_type(cls, fields[k]), source) for k, v in data.items()}
@@ -84,6 +88,8 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text()) or {}
     except FileNotFoundError:
         raise UserError(f"config file {path} not found; check the path") from None
+    except OSError as err:
+        raise UserError(f"config file {path} cannot be read ({err.strerror}); give a readable YAML file") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise UserError(f"config file {path} is not valid YAML ({str(err).splitlines()[0]}); fix its syntax") from None
     if not isinstance(data, dict):

@@ -8,7 +8,9 @@ decoded.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,19 +28,25 @@ _SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 _ALPHA_FORMATS = ("PNG", "WEBP", "TIFF")
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Pillow's warnings (a damaged tag, a large image...) silenced: what cannot be read raises instead."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 def is_still_image(path: Path) -> bool:
     """Whether ``path`` holds a single still image, judged by its content, not its name.
 
     Animated images (GIF, APNG, WebP) count as videos.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                return not getattr(image, "is_animated", False)
+        with _quiet(), Image.open(path) as image:
+            return not getattr(image, "is_animated", False)
     except Image.DecompressionBombError:
         return True
-    except (UnidentifiedImageError, OSError):
+    except Exception:  # noqa: BLE001 - Pillow's parsers fed damaged bytes raise anything (IndexError, struct.error...)
         return False
 
 
@@ -52,11 +60,12 @@ def open_image(path: Path, what: str) -> Image.Image:
     Raises:
         UserError: the file is missing, is not an image, or has more than MAX_PIXELS pixels.
     """
+    if path.is_dir():
+        raise UserError(f"{what} {path} is a folder; give an image file")
     if not path.is_file():
         raise UserError(f"{what} {path} not found; check the path")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with _quiet():
             image = Image.open(path)
     except Image.DecompressionBombError:
         raise _too_large(path, what, None) from None
@@ -84,12 +93,12 @@ def read_image(path: Path, what: str = "image") -> tuple[Tensor, Tensor | None]:
     Raises:
         UserError: see :func:`open_image`; also a file that is cut short or corrupt.
     """
-    with open_image(path, what) as image:
+    with open_image(path, what) as image, _quiet():
         try:
             image.load()
             image = ImageOps.exif_transpose(image)
             array = _to_float_array(image)
-        except (OSError, ValueError, SyntaxError) as err:
+        except Exception as err:  # noqa: BLE001 - as in is_still_image
             raise UserError(f"{what} {path} is truncated or corrupt ({err}); re-export or replace it") from None
     pixels = torch.from_numpy(array).permute(2, 0, 1)
     if pixels.shape[0] == 1:

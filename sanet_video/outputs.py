@@ -45,7 +45,8 @@ def atomic_output(path: Path) -> Iterator[Path]:
     """A temporary path next to ``path`` (same extension), renamed onto ``path`` on success.
 
     Raises:
-        UserError: the directory is not writable.
+        UserError: the directory is not writable, or the finished file cannot be renamed
+            into place (e.g. the directory was removed meanwhile).
     """
     temp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
     try:
@@ -55,6 +56,17 @@ def atomic_output(path: Path) -> Iterator[Path]:
                         "choose a writable output directory") from None
     try:
         yield temp
-        os.replace(temp, path)
+        try:
+            os.replace(temp, path)
+        except OSError as err:
+            raise write_error(path.parent, err.strerror or str(err)) from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+def write_error(directory: Path, reason: str) -> UserError:
+    """The one-line error for an output that could not be written into ``directory``, for ``reason``."""
+    if not directory.is_dir():
+        return UserError(f"the output directory {directory} was removed while writing; recreate it and run again")
+    return UserError(f"could not write the output ({reason}); check the free disk space, that {directory} "
+                     "is writable, and the options")

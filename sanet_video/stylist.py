@@ -7,9 +7,10 @@ written whole or not at all (:mod:`sanet_video.outputs`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -18,10 +19,11 @@ from PIL import Image
 
 from .devices import resolve_device, resolve_precision
 from .errors import UserError
-from .image_io import fit_within, image_format, is_still_image, read_image, resize_short_side, write_image
+from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, read_image, resize_short_side,
+                       write_image)
 from .net import SANet, StyleCode
 from .options import StylizeOptions, parse_styles
-from .outputs import atomic_output, check_output
+from .outputs import atomic_output, check_output, write_error
 from .video.pipeline import FrameBatch, RunSummary, run
 from .video.sink import VideoSink
 from .video.source import VideoSource
@@ -33,6 +35,11 @@ from .weights import load_sanet
 def temporal_config(options: StylizeOptions) -> TemporalConfig:
     """The temporal-smoothing part of the options."""
     return TemporalConfig(**{f.name: getattr(options, f.name) for f in dataclasses.fields(TemporalConfig)})
+
+
+def read_files(options: StylizeOptions, source: Path) -> list[Path]:
+    """Every file a run on ``source`` reads, which its output must not replace: the input and the styles."""
+    return [source, *(path for path, _ in parse_styles(options.styles))]
 
 
 class Stylist:
@@ -63,7 +70,14 @@ class Stylist:
 
     def _style_image(self, path: Path) -> torch.Tensor:
         image = read_image(path, "style image")[0][None]
-        return resize_short_side(image, self.options.style_size) if self.options.style_size else image
+        size = self.options.style_size
+        if not size:
+            return image
+        height, width = image.shape[-2:]
+        if size * size * max(width, height) / min(width, height) > MAX_PIXELS:
+            raise UserError(f"--style-size {size} would make style image {path} larger than "
+                            f"{MAX_PIXELS // 1_000_000} megapixels; use a smaller --style-size (default 512)")
+        return resize_short_side(image, size)
 
     def new_stylizer(self, still: bool = False) -> FrameStylizer:
         """A fresh per-stream stylizer (no state carried from earlier inputs).
@@ -83,7 +97,7 @@ class Stylist:
 
     def image(self, source: Path, output: Path) -> RunSummary:
         """Stylize one image into an image file whose format follows ``output``'s extension."""
-        check_output(output, self.options.overwrite, [source])
+        check_output(output, self.options.overwrite, read_files(self.options, source))
         if output.suffix.lower() not in Image.registered_extensions():
             raise UserError(f"input {source} is an image, so the output must be an image file "
                             f"(.png, .jpg, .webp, .tif), not {output.name}")
@@ -96,10 +110,13 @@ class Stylist:
             if alpha is not None:
                 alpha = F.interpolate(alpha[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0]
         pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
-        with torch.inference_mode():
+        with torch.inference_mode(), self._memory(f"a {width}x{height} image"):
             out = self.new_stylizer(still=True)(pixels, rgb[None].to(self.device))[0].cpu()
         with atomic_output(output) as temp:
-            write_image(temp, out, alpha, fmt)
+            try:
+                write_image(temp, out, alpha, fmt)
+            except OSError as err:
+                raise write_error(output.parent, err.strerror or str(err)) from None
         return RunSummary(1, time.perf_counter() - began, width, height)
 
     def video(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
@@ -107,7 +124,7 @@ class Stylist:
 
         ``on_frames``, if given, is told the number of frames of each batch once it is written.
         """
-        check_output(output, self.options.overwrite, [source])
+        check_output(output, self.options.overwrite, read_files(self.options, source))
         if output.suffix.lower() in Image.registered_extensions():
             raise UserError(f"input {source} is a video, so the output must be a video file "
                             f"(.mp4, .mkv, .mov, .webm), not {output.name}")
@@ -115,16 +132,32 @@ class Stylist:
         try:
             first = video.first_frame
             width, height = fit_within(first.width, first.height, self.options.max_side)
-            batch = FrameBatch(self.options.batch_size, width, height, self.device)
-            with atomic_output(output) as temp:
-                sink = VideoSink(temp, video, width, height, self.options)
-                try:
-                    summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet,
-                                  on_frames=on_frames)
-                except BaseException:
-                    sink.abort()
-                    raise
-                sink.close()
+            # A short clip needs no batch buffer larger than itself.
+            capacity = max(1, min(self.options.batch_size, video.estimated_frames() or self.options.batch_size))
+            with self._memory(f"batches of {capacity} frames of {width}x{height}"):
+                batch = FrameBatch(capacity, width, height, self.device)
+                with atomic_output(output) as temp:
+                    sink = VideoSink(temp, video, width, height, self.options)
+                    try:
+                        summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet,
+                                      on_frames=on_frames)
+                    except BaseException:
+                        sink.abort()
+                        raise
+                    sink.close()
         finally:
             video.close()
         return summary
+
+    @contextlib.contextmanager
+    def _memory(self, work: str) -> Iterator[None]:
+        """Turn running out of memory on the device (or the host) into one line that says what to lower."""
+        try:
+            yield
+        except (torch.OutOfMemoryError, MemoryError, RuntimeError) as err:
+            if not isinstance(err, (torch.OutOfMemoryError, MemoryError)) and "can't allocate memory" not in str(err):
+                raise
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            raise UserError(f"out of memory on {self.device} for {work}; use a smaller --batch-size "
+                            f"(now {self.options.batch_size}) or --max-side (e.g. 720)") from None

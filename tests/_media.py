@@ -160,3 +160,91 @@ def probe(path: Path) -> StreamInfo:
                 "duration": float(sum(p.duration for p in kept) * stream.time_base),
             })
     return info
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(width: int, height: int, rows: bytes | None = None, depth: int = 8, color: int = 2) -> bytes:
+    """A PNG file's bytes; ``rows`` (filter byte + pixels per row, uncompressed) may be short or absent."""
+    header = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0)
+    data = _png_chunk(b"IDAT", zlib.compress(rows)) if rows is not None else b""
+    return b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + data + _png_chunk(b"IEND", b"")
+
+
+def make_png16(path: Path, size: tuple[int, int] = (40, 32), alpha: bool = False) -> Path:
+    """A 16-bit-per-channel RGB (or RGBA) PNG, which Pillow cannot write itself."""
+    width, height = size
+    rgb = moving_frame(2, width, height).astype(">u2") * 257
+    pixels = np.concatenate([rgb, np.full((height, width, 1), 40000, ">u2")], axis=-1) if alpha else rgb
+    rows = b"".join(b"\0" + row.tobytes() for row in pixels)
+    path.write_bytes(png_bytes(width, height, rows, depth=16, color=6 if alpha else 2))
+    return path
+
+
+def make_animated_gif(path: Path, frames: int = 3, size: tuple[int, int] = (40, 32)) -> Path:
+    """An animated GIF of ``frames`` frames, 100 ms each."""
+    images = [Image.fromarray(moving_frame(i * 4, *size)) for i in range(frames)]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=100, loop=0)
+    return path
+
+
+def make_transparent_palette_png(path: Path, size: tuple[int, int] = (40, 32)) -> Path:
+    """A palette ("P") PNG whose palette entry 0 is transparent (a tRNS chunk)."""
+    image = Image.fromarray(moving_frame(1, *size)).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    image.save(path, transparency=0)
+    return path
+
+
+def make_interlaced_video(path: Path, size: tuple[int, int] = (64, 48), frames: int = 4) -> Path:
+    """H.264 coded as interlaced (top field first): each frame is flagged interlaced."""
+    width, height = size
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=25, options={"preset": "ultrafast", "x264-params": "interlaced=1:tff=1"})
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
+        for index in range(frames):
+            frame = av.VideoFrame.from_ndarray(moving_frame(index, width, height), format="rgb24")
+            frame.pts = index
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path
+
+
+def make_still_video(path: Path, codec: str = "png", size: tuple[int, int] = (64, 48)) -> Path:
+    """A single still picture in a video container (PNG in .mov, MJPEG in .avi...)."""
+    width, height = size
+    pix_fmt = "rgb24" if codec == "png" else "yuvj420p"
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(codec, rate=1)
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
+        frame = av.VideoFrame.from_ndarray(moving_frame(0, width, height), format="rgb24").reformat(format=pix_fmt)
+        frame.pts = 0
+        out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path
+
+
+def make_huge_video(path: Path, width: int, height: int, frames: int = 2) -> Path:
+    """A .mov of 16-bit RGBA PNG frames whose container and frame headers claim ``width`` x ``height``
+    (8 bytes a pixel once decoded), with hardly any data."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("png", rate=1)
+        video.width, video.height, video.pix_fmt = width, height, "rgba64be"
+        for index in range(frames):
+            packet = av.Packet(png_bytes(width, height, b"\0" * 16, depth=16, color=6))
+            packet.stream, packet.pts, packet.dts = video, index, index
+            out.mux(packet)
+    return path
+
+
+def first_packet_offset(path: Path) -> int:
+    """Byte offset in ``path`` of its first video packet (everything before it is header)."""
+    with av.open(str(path)) as container:
+        return next(p.pos for p in container.demux(container.streams.video[0]) if p.size)
+
+
+def packet_spans(path: Path) -> list[tuple[int, int]]:
+    """(offset, size) in ``path`` of each video packet, in file order."""
+    with av.open(str(path)) as container:
+        return [(p.pos, p.size) for p in container.demux(container.streams.video[0]) if p.size]

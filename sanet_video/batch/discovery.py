@@ -13,14 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import av.error
 from av.stream import Disposition
 
 from ..errors import UserError
 from ..image_io import is_still_image
 from ..options import parse_styles
-from ..video.source import VideoSource
+from ..video.source import VideoSource, open_input
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".gif")
@@ -57,7 +56,7 @@ def classify(path: Path) -> str | None:
     if is_still_image(path) or path.suffix.lower() in IMAGE_SUFFIXES:
         return "image"
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        with open_input(path) as container:
             if any(not stream.disposition & Disposition.attached_pic for stream in container.streams.video):
                 return "video"  # (an attached picture is the cover art of an audio file)
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):

@@ -9,6 +9,8 @@ Subtitle and data streams are not carried over.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -18,6 +20,7 @@ from av.video.reformatter import VideoReformatter
 
 from ..errors import UserError
 from ..options import StylizeOptions
+from ..outputs import write_error
 from .audio import AudioTrack
 from .encoder import add_video_stream
 from .source import VideoSource
@@ -40,6 +43,7 @@ class VideoSink:
     """
 
     def __init__(self, path: Path, source: VideoSource, width: int, height: int, options: StylizeOptions) -> None:
+        self.path = path
         try:
             self.container = av.open(str(path), "w")
         except ValueError:
@@ -89,11 +93,13 @@ class VideoSink:
             timing: each frame's input (pts, duration) in the input video's time base.
         """
         time_base = self.video.codec_context.time_base
-        for rgb, (pts, duration) in zip(pixels, timing, strict=True):
-            frame = self._reformatter.reformat(av.VideoFrame.from_numpy_buffer(rgb, format="rgb24"), **self._yuv)
-            frame.pts, frame.time_base = pts - self.shift, time_base
-            self._durations[frame.pts] = duration
-            self._mux_video(self.video.encode(frame))
+        with self._writing():
+            for rgb, (pts, duration) in zip(pixels, timing, strict=True):
+                frame = self._reformatter.reformat(av.VideoFrame.from_numpy_buffer(rgb, format="rgb24"),
+                                                   **self._yuv)
+                frame.pts, frame.time_base = pts - self.shift, time_base
+                self._durations[frame.pts] = duration
+                self._mux_video(self.video.encode(frame))
 
     def _mux_video(self, packets: list[av.Packet]) -> None:
         # Encoders reorder frames and drop their durations; restore each from its pts
@@ -104,7 +110,8 @@ class VideoSink:
 
     def write_audio(self, packet: av.Packet) -> None:
         """Pass one input audio packet on to its track."""
-        self.audio[packet.stream.index].write(packet)
+        with self._writing():
+            self.audio[packet.stream.index].write(packet)
 
     def close(self) -> None:
         """Drain the encoders and finish the file.
@@ -112,14 +119,19 @@ class VideoSink:
         Raises:
             UserError: FFmpeg could not finish the file (e.g. the disk is full).
         """
-        try:
+        with self._writing():
             self._mux_video(self.video.encode(None))
             for track in self.audio.values():
                 track.flush()
             self.container.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn FFmpeg's encoding and writing errors (a full disk, a removed directory...) into one line."""
+        try:
+            yield
         except av.error.FFmpegError as err:
-            raise UserError(f"could not finish the output ({err.strerror or err}); "
-                            "check the free disk space and the options") from None
+            raise write_error(self.path.parent, err.strerror or str(err)) from None
 
     def abort(self) -> None:
         """Close the container without finishing it (the file is removed by the caller)."""

@@ -5,6 +5,10 @@ decoded frames of the first video stream, and the packets of every audio stream,
 within the requested time range. Nothing is kept beyond the packet being decoded,
 so memory does not grow with the length of the video. Every decoding problem becomes
 a :class:`~sanet_video.errors.UserError` that names the file.
+
+Inputs are opened by :func:`open_input`: local files only (FFmpeg may open no network
+or other protocol, even where a playlist names one), and no decoder allocates a frame
+above :data:`~sanet_video.image_io.MAX_PIXELS`, however large the size a header declares.
 """
 
 from __future__ import annotations
@@ -21,8 +25,21 @@ from av.audio.stream import AudioStream
 from av.video.stream import VideoStream
 
 from ..errors import UserError
+from ..image_io import MAX_PIXELS
 
 _FIX_CORRUPT = "re-download or re-export the video"
+_SAFE_OPTIONS = {"protocol_whitelist": "file", "max_pixels": str(MAX_PIXELS)}
+"""FFmpeg options for every input: its container and, while probing, its decoders (a decoder
+asked for a larger frame fails with EINVAL instead of allocating it)."""
+
+
+def open_input(path: Path) -> av.container.InputContainer:
+    """Open a local media file for reading, with :data:`_SAFE_OPTIONS`.
+
+    Raises:
+        av.error.FFmpegError: FFmpeg cannot open or probe it.
+    """
+    return av.open(str(path), options=_SAFE_OPTIONS, metadata_errors="ignore")
 
 
 class VideoSource:
@@ -40,10 +57,12 @@ class VideoSource:
 
     def __init__(self, path: Path, start: float = 0.0, duration: float | None = None) -> None:
         self.path = path
+        if path.is_dir():
+            raise UserError(f"input {path} is a folder; give a video or an image file (or use the batch command)")
         if not path.is_file():
             raise UserError(f"input {path} not found; check the path")
         try:
-            self.container = av.open(str(path), metadata_errors="ignore")
+            self.container = open_input(path)
         except av.error.FFmpegError as err:
             raise UserError(f"input {path} cannot be read as a video or an image ({_reason(err)}): it is empty, "
                             "truncated, corrupt or of an unknown format; give a complete video (MP4, MKV, MOV, "
@@ -69,6 +88,7 @@ class VideoSource:
         if stream.codec_context is None:
             raise UserError(f"the video codec of {self.path} is not supported by this FFmpeg build; "
                             "convert the video to H.264 first")
+        stream.codec_context.options = {"max_pixels": _SAFE_OPTIONS["max_pixels"]}
         stream.thread_type = "AUTO"
         return stream
 
@@ -102,8 +122,7 @@ class VideoSource:
                 return item
             self._pending.append(item)
         if self.offset or self.end is not None:
-            raise UserError(f"input {self.path} has no video frame in the requested range; "
-                            "check --start and --duration against the video's length")
+            raise self._nothing_in_range()
         raise UserError(f"input {self.path} has zero video frames; give a video that holds pictures")
 
     def __iter__(self) -> Iterator[av.VideoFrame | av.Packet]:
@@ -139,6 +158,10 @@ class VideoSource:
                         yield frame
                 if not bounds:
                     return
+        except av.error.ArgumentError as err:  # what a decoder says of a frame above max_pixels, too
+            raise UserError(f"input {self.path} has frames that cannot be decoded ({_reason(err)}): larger than "
+                            f"{MAX_PIXELS // 1_000_000} megapixels, or corrupt; downscale or re-export the video") \
+                from None
         except av.error.FFmpegError as err:
             raise UserError(f"input {self.path} is truncated or corrupt ({_reason(err)}); {_FIX_CORRUPT}") from None
 
@@ -167,9 +190,15 @@ class VideoSource:
         """Move to the last keyframe at or before ``seconds``; frames before it are dropped later."""
         try:
             self.container.seek(int(seconds / self.video.time_base), stream=self.video, backward=True)
+        except OverflowError:  # far beyond any video's end
+            raise self._nothing_in_range() from None
         except av.error.FFmpegError as err:
             raise UserError(f"cannot seek to {seconds:.3f} s in {self.path} ({_reason(err)}); "
                             "check --start") from None
+
+    def _nothing_in_range(self) -> UserError:
+        return UserError(f"input {self.path} has no video frame in the requested range; "
+                         "check --start and --duration against the video's length")
 
     def close(self) -> None:
         self.container.close()
