@@ -124,7 +124,19 @@ class Manifest:
         os.replace(temp, self.path)
 
     def append(self, record: Record) -> None:
-        """Write ``record`` as the job's new state, durably."""
+        """Write ``record`` as the job's new state, durably.
+
+        Raises:
+            UserError: the manifest is no longer in the output folder (the folder was
+                removed or moved while the batch ran); nothing more can be recorded.
+        """
+        try:
+            in_place = os.path.samestat(os.fstat(self._file.fileno()), os.stat(self.path))
+        except FileNotFoundError:
+            in_place = False
+        if not in_place:
+            raise UserError(f"the output folder {self.path.parent} or its {MANIFEST} was removed or moved while "
+                            "the batch ran; the batch stopped: run it again to redo what is not recorded as done")
         self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())

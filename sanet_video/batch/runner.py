@@ -73,7 +73,8 @@ def run_batch(in_dir: Path, out_dir: Path, options: BatchOptions) -> Report:
         finally:
             progress.close()
             report = scheduler.report(time.perf_counter() - began)
-            report.write()
+            if out_dir.is_dir():  # else the error that stopped the batch says that it was removed
+                report.write()
     return report
 
 

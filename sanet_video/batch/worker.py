@@ -50,12 +50,15 @@ class Worker:
         """Stylize one job; any failure is returned as a failed result, not raised.
 
         Args:
-            job: the job; its output folder is created if need be.
+            job: the job; the folders between the output folder and its output are created if need be.
             on_frames: told the number of frames of each batch of a video as it is written.
         """
         started, began = time.time(), time.perf_counter()
         timing = {"device": self.device, "started": started}
         try:
+            out_dir = job.output.parents[len(job.relative_output.parts) - 1]
+            if not out_dir.is_dir():
+                raise UserError(f"the output folder {out_dir} was removed; run the batch again")
             job.output.parent.mkdir(parents=True, exist_ok=True)
             summary = self._stylist(job.style.path).stylize(job.media.path, job.output, on_frames)
             output = fingerprint(job.output)

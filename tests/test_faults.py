@@ -1,0 +1,235 @@
+"""Faults during a run: a full disk, the output folder removed, out of memory, SIGTERM and SIGINT.
+
+Each must end with one line on stderr (or, in a batch, one failed job with its reason),
+leave no partial output or temporary file, and leave the batch manifest consistent.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import av.error
+import pytest
+import torch
+from _media import make_image, make_video, probe
+
+from sanet_video.batch.manifest import MANIFEST
+from sanet_video.batch.worker import Worker
+from sanet_video.cli import main
+from sanet_video.net import SANet
+from sanet_video.video.sink import VideoSink
+
+FAST = ("--style-size", "32", "--device", "cpu", "--quiet")
+BATCH = ("--style-size", "32", "--devices", "cpu", "--quiet")
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("media")
+    make_video(folder / "clip.mp4", size=(64, 48), frames=8, audio=("aac",))
+    make_image(folder / "photo.png", size=(96, 64))
+    make_image(folder / "style.png", size=(48, 40))
+    return folder
+
+
+def run_cli(capsys, *args: str | Path) -> tuple[int, str]:
+    """Exit code and stderr of one in-process command line; stdout must stay empty."""
+    code = main([*map(str, args), *FAST])
+    out, err = capsys.readouterr()
+    assert out == ""
+    return code, err
+
+
+def assert_one_line(code: int, err: str, *parts: str) -> None:
+    assert code == 1, err
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    for part in parts:
+        assert part in err, err
+
+
+def files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+# A full disk.
+
+@pytest.fixture
+def small_disk(tmp_path) -> Iterator[Path]:
+    """A 64 KiB tmpfs filled up to its last page (4 KiB free), where this process may mount one."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root); the mocked write errors below still run")
+    try:
+        (disk / "filler").write_bytes(b"\0" * (60 * 1024))
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.png"])
+def test_full_disk(media, small_disk, capsys, name):
+    source = media / ("clip.mp4" if name.endswith(".mp4") else "photo.png")
+    code, err = run_cli(capsys, source, media / "style.png", small_disk / name)
+    assert_one_line(code, err, "No space left on device", "free disk space")
+    assert files(small_disk) == ["filler"]
+
+
+@pytest.mark.parametrize("name", ["out.mp4", "out.png"])
+def test_write_error_while_writing(media, tmp_path, capsys, monkeypatch, name):
+    """The same with the error injected: in the muxer (video) or in Pillow's writer (image)."""
+    def no_space_in_ffmpeg(*args, **kwargs):
+        av.error.err_check(-errno.ENOSPC, "out")
+
+    def no_space_in_pillow(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if name.endswith(".mp4"):
+        monkeypatch.setattr(VideoSink, "_mux_video", no_space_in_ffmpeg)
+    else:
+        monkeypatch.setattr("PIL.Image.Image.save", no_space_in_pillow)
+    source = media / ("clip.mp4" if name.endswith(".mp4") else "photo.png")
+    code, err = run_cli(capsys, source, media / "style.png", tmp_path / name)
+    assert_one_line(code, err, "No space left", "free disk space")
+    assert files(tmp_path) == []
+
+
+# The output folder removed while the output is written.
+
+def test_output_folder_removed_mid_run(media, tmp_path, capsys, monkeypatch):
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    write_frames = VideoSink.write_frames
+
+    def remove_then_write(self, *args):
+        shutil.rmtree(out_dir, ignore_errors=True)
+        write_frames(self, *args)
+
+    monkeypatch.setattr(VideoSink, "write_frames", remove_then_write)
+    code, err = run_cli(capsys, media / "clip.mp4", media / "style.png", out_dir / "out.mp4", "--batch-size", "2")
+    assert_one_line(code, err, f"the output directory {out_dir} was removed while writing")
+    assert not out_dir.exists()
+
+
+def test_batch_output_folder_removed_mid_run(media, tmp_path, capsys, monkeypatch):
+    library = tmp_path / "in"
+    library.mkdir()
+    for index in range(3):
+        make_image(library / f"p{index}.png", size=(40, 32))
+    out_dir = tmp_path / "out"
+    run = Worker.run
+
+    def run_then_remove(self, job, *args):
+        result = run(self, job, *args)
+        shutil.rmtree(out_dir)
+        return result
+
+    monkeypatch.setattr(Worker, "run", run_then_remove)
+    code = main(["batch", str(library), str(out_dir), "--style", str(media / "style.png"), *BATCH])
+    _, err = capsys.readouterr()
+    assert_one_line(code, err, "was removed or moved while the batch ran", "run it again")
+    assert not out_dir.exists()  # not made again by a later job
+    assert files(library) == ["p0.png", "p1.png", "p2.png"]
+
+
+# Out of memory.
+
+def _out_of_memory(*args, **kwargs):
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+
+def _host_out_of_memory(*args, **kwargs):
+    raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: "
+                       "you tried to allocate 9216000000 bytes")
+
+
+@pytest.mark.parametrize("error", [_out_of_memory, _host_out_of_memory], ids=["device", "host"])
+@pytest.mark.parametrize("name", ["out.mp4", "out.png"])
+def test_out_of_memory_suggests_smaller_settings(media, tmp_path, capsys, monkeypatch, error, name):
+    monkeypatch.setattr(SANet, "stylize", error)
+    source = media / ("clip.mp4" if name.endswith(".mp4") else "photo.png")
+    code, err = run_cli(capsys, source, media / "style.png", tmp_path / name, "--batch-size", "3")
+    assert_one_line(code, err, "out of memory on cpu", "--batch-size (now 3)", "--max-side")
+    assert files(tmp_path) == []
+
+
+def test_other_errors_of_the_model_are_not_taken_for_memory(media, tmp_path, monkeypatch):
+    def bug(*args, **kwargs):
+        raise RuntimeError("shape mismatch")
+
+    monkeypatch.setattr(SANet, "stylize", bug)
+    with pytest.raises(RuntimeError, match="shape mismatch"):
+        main([str(media / "photo.png"), str(media / "style.png"), str(tmp_path / "out.png"), *FAST])
+    assert files(tmp_path) == []
+
+
+def test_out_of_memory_fails_one_batch_job_with_the_advice(media, tmp_path, capsys, monkeypatch):
+    library = tmp_path / "in"
+    library.mkdir()
+    make_image(library / "a.png", size=(40, 32))
+    monkeypatch.setattr(SANet, "stylize", _out_of_memory)
+    out_dir = tmp_path / "out"
+    code = main(["batch", str(library), str(out_dir), "--style", str(media / "style.png"), *BATCH])
+    capsys.readouterr()
+    assert code == 2
+    (record,) = assert_manifest_consistent(out_dir).values()
+    assert record["status"] == "failed" and "--batch-size" in record["reason"]
+
+
+# SIGTERM and SIGINT.
+
+def assert_manifest_consistent(out_dir: Path) -> dict[tuple[str, str], dict]:
+    """Every line a whole record; each job's last record 'started', 'done' or 'failed'; a done job's
+    output there with the recorded hash; an interrupted job's not there; no partial file anywhere."""
+    last = {}
+    for line in (out_dir / MANIFEST).read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        last[record["input"], record["style"]] = record
+    for record in last.values():
+        assert record["status"] in ("started", "done", "failed")
+        output = out_dir / record["output"] if "output" in record else None
+        if record["status"] == "done":
+            assert hashlib.sha256(output.read_bytes()).hexdigest() == record["output_file"]["sha256"]
+        elif output is not None:
+            assert not output.exists(), output
+    assert not [p for p in out_dir.rglob("*") if ".partial" in p.name]
+    return last
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_signal_during_a_batch_keeps_the_manifest_consistent(media, tmp_path, capsys, signum):
+    library = tmp_path / "in"
+    library.mkdir()
+    for index in range(4):
+        make_video(library / f"clip{index}.mp4", size=(48, 32), frames=16)
+    out_dir = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "sanet_video", "batch", library, out_dir, "--style",
+                                media / "style.png", "--style-size", "32", "--devices", "cpu", "--batch-size", "1"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while '"status": "done"' not in ((out_dir / MANIFEST).read_text() if (out_dir / MANIFEST).exists() else ""):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    while not list(out_dir.glob(".*.partial.mp4")) and process.poll() is None:  # stop it mid-write
+        time.sleep(0.01)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.splitlines()[-1].startswith("error: interrupted; finished jobs are kept")
+    states = {key[0]: record["status"] for key, record in assert_manifest_consistent(out_dir).items()}
+    assert "done" in states.values() and "started" in states.values()
+    assert main(["batch", str(library), str(out_dir), "--style", str(media / "style.png"), *BATCH]) == 0
+    capsys.readouterr()
+    assert {record["status"] for record in assert_manifest_consistent(out_dir).values()} == {"done"}
+    for index in range(4):
+        assert len(probe(out_dir / f"clip{index}__style.mp4").pts) == 16
