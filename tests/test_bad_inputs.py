@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 from _media import (first_packet_offset, make_animated_gif, make_audio_only, make_huge_video, make_image,
                     make_interlaced_video, make_png16, make_png_header, make_still_video,
@@ -118,6 +120,19 @@ def _header_only(name: str) -> Callable[[Path], bytes]:
     return data
 
 
+def _damaged_audio(folder: Path) -> Path:
+    """A clip whose AAC packets 1 to 3 hold noise (its video is intact)."""
+    source = _clip(folder, frames=6, audio=("aac",))
+    with av.open(str(source)) as container:
+        spans = [(p.pos, p.size) for p in container.demux(container.streams.audio[0]) if p.size]
+    data = bytearray(source.read_bytes())
+    noise = np.random.default_rng(1)
+    for offset, size in spans[1:4]:
+        data[offset:offset + size] = noise.bytes(size)
+    source.write_bytes(bytes(data))
+    return source
+
+
 def _in_folder(folder: Path) -> Path:
     (folder / "a folder").mkdir()
     return folder / "a folder"
@@ -134,6 +149,7 @@ CASES: dict[str, tuple[Maker, Expected]] = {
     "video audio only": (video(lambda f: make_audio_only(f / "sound.m4a")), "has no video stream"),
     "video huge declared size": (video(lambda f: make_huge_video(f / "huge.mov", 16_000, 16_000)),
                                  "larger than 50 megapixels"),
+    "video with damaged audio, transcoded": (video(_damaged_audio, "out.webm"), "an audio stream of"),
     "video nothing in range": (video(lambda f: _clip(f, frames=4), "out.mp4", "--start", "1e300"),
                                "no video frame in the requested range"),
     # Videos: unusual but valid.

@@ -8,8 +8,11 @@ and re-encoded with the container's default audio codec (Opus for WebM).
 from __future__ import annotations
 
 import av
+import av.error
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
+
+from ..errors import UserError
 
 
 class AudioTrack:
@@ -49,7 +52,12 @@ class AudioTrack:
             packet.stream = self.stream
             self.container.mux(packet)
             return
-        for frame in packet.decode():
+        try:
+            frames = packet.decode()
+        except av.error.FFmpegError as err:
+            raise UserError(f"an audio stream of {packet.stream.container.name} is corrupt ({err.strerror or err}); "
+                            "re-export the video, or write to .mkv, which takes the audio as it is") from None
+        for frame in frames:
             if frame.pts is not None:
                 frame.pts -= self.shift
             self.container.mux(self.stream.encode(frame))
