@@ -46,7 +46,7 @@ def is_still_image(path: Path) -> bool:
             return not getattr(image, "is_animated", False)
     except Image.DecompressionBombError:
         return True
-    except Exception:  # noqa: BLE001 - Pillow's parsers fed damaged bytes raise anything (IndexError, struct.error...)
+    except Exception:  # Pillow's parsers fed damaged bytes raise anything (IndexError, struct.error...)
         return False
 
 
@@ -98,7 +98,7 @@ def read_image(path: Path, what: str = "image") -> tuple[Tensor, Tensor | None]:
             image.load()
             image = ImageOps.exif_transpose(image)
             array = _to_float_array(image)
-        except Exception as err:  # noqa: BLE001 - as in is_still_image
+        except Exception as err:  # as in is_still_image
             raise UserError(f"{what} {path} is truncated or corrupt ({err}); re-export or replace it") from None
     pixels = torch.from_numpy(array).permute(2, 0, 1)
     if pixels.shape[0] == 1:

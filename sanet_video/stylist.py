@@ -62,7 +62,7 @@ class Stylist:
         specs = parse_styles(options.styles)
         images = [self._style_image(path) for path, _ in specs]
         self.model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._memory("the style images", "a smaller --style-size"):
             self.styles: list[StyleCode] = [self.model.encode_style(image.to(self.device)) for image in images]
         self.stylizer_options = StylizerOptions(
             style_weights=tuple(weight for _, weight in specs), alpha=options.alpha,
@@ -110,7 +110,7 @@ class Stylist:
             if alpha is not None:
                 alpha = F.interpolate(alpha[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0]
         pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
-        with torch.inference_mode(), self._memory(f"a {width}x{height} image"):
+        with torch.inference_mode(), self._memory(f"a {width}x{height} image", "--max-side (e.g. 1024)"):
             out = self.new_stylizer(still=True)(pixels, rgb[None].to(self.device))[0].cpu()
         with atomic_output(output) as temp:
             try:
@@ -134,7 +134,8 @@ class Stylist:
             width, height = fit_within(first.width, first.height, self.options.max_side)
             # A short clip needs no batch buffer larger than itself.
             capacity = max(1, min(self.options.batch_size, video.estimated_frames() or self.options.batch_size))
-            with self._memory(f"batches of {capacity} frames of {width}x{height}"):
+            advice = f"a smaller --batch-size (now {self.options.batch_size}) or --max-side (e.g. 720)"
+            with self._memory(f"batches of {capacity} frames of {width}x{height}", advice):
                 batch = FrameBatch(capacity, width, height, self.device)
                 with atomic_output(output) as temp:
                     sink = VideoSink(temp, video, width, height, self.options)
@@ -150,8 +151,8 @@ class Stylist:
         return summary
 
     @contextlib.contextmanager
-    def _memory(self, work: str) -> Iterator[None]:
-        """Turn running out of memory on the device (or the host) into one line that says what to lower."""
+    def _memory(self, work: str, advice: str) -> Iterator[None]:
+        """Turn running out of memory on the device (or the host) into one line: ``work`` needs less, use ``advice``."""
         try:
             yield
         except (torch.OutOfMemoryError, MemoryError, RuntimeError) as err:
@@ -159,5 +160,4 @@ class Stylist:
                 raise
             if self.device.type == "cuda":
                 torch.cuda.empty_cache()
-            raise UserError(f"out of memory on {self.device} for {work}; use a smaller --batch-size "
-                            f"(now {self.options.batch_size}) or --max-side (e.g. 720)") from None
+            raise UserError(f"out of memory on {self.device} for {work}; use {advice}") from None

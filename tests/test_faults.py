@@ -159,8 +159,15 @@ def test_out_of_memory_suggests_smaller_settings(media, tmp_path, capsys, monkey
     monkeypatch.setattr(SANet, "stylize", error)
     source = media / ("clip.mp4" if name.endswith(".mp4") else "photo.png")
     code, err = run_cli(capsys, source, media / "style.png", tmp_path / name, "--batch-size", "3")
-    assert_one_line(code, err, "out of memory on cpu", "--batch-size (now 3)", "--max-side")
+    advice = ("--batch-size (now 3)", "--max-side") if name.endswith(".mp4") else ("--max-side",)
+    assert_one_line(code, err, "out of memory on cpu", *advice)
     assert files(tmp_path) == []
+
+
+def test_out_of_memory_encoding_a_style_suggests_a_smaller_style_size(media, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(SANet, "encode_style", _out_of_memory)
+    code, err = run_cli(capsys, media / "photo.png", media / "style.png", tmp_path / "out.png")
+    assert_one_line(code, err, "out of memory on cpu for the style images", "--style-size")
 
 
 def test_other_errors_of_the_model_are_not_taken_for_memory(media, tmp_path, monkeypatch):
@@ -176,7 +183,7 @@ def test_other_errors_of_the_model_are_not_taken_for_memory(media, tmp_path, mon
 def test_out_of_memory_fails_one_batch_job_with_the_advice(media, tmp_path, capsys, monkeypatch):
     library = tmp_path / "in"
     library.mkdir()
-    make_image(library / "a.png", size=(40, 32))
+    shutil.copy(media / "clip.mp4", library / "a.mp4")
     monkeypatch.setattr(SANet, "stylize", _out_of_memory)
     out_dir = tmp_path / "out"
     code = main(["batch", str(library), str(out_dir), "--style", str(media / "style.png"), *BATCH])
