@@ -124,6 +124,10 @@ class FlowEstimator:
         forward = [self._pair(p, c) for p, c in zip(prev_gray, cur_gray)]
         return _stack(backward, current), _stack(forward, previous)
 
+    def gray(self, frames: Frames) -> Tensor:
+        """The frames as the estimator sees them: luma on its grid, ``(N, 1, h, w)`` floats in [0, 1]."""
+        return torch.from_numpy(np.stack(self._prepare(frames))).unsqueeze(1).float().div_(255.0)
+
     def _prepare_pair(self, first: Frames, second: Frames) -> tuple[list[np.ndarray], list[np.ndarray]]:
         if first.shape != second.shape:
             raise ValueError(f"frames differ in shape: {tuple(first.shape)} vs {tuple(second.shape)}")

@@ -57,3 +57,24 @@ def validity_mask(backward: Tensor, forward: Tensor, alpha: float = 0.01, beta: 
     bound = alpha * (backward.square().sum(1, keepdim=True)
                      + forward_warped.square().sum(1, keepdim=True)) + beta
     return (mismatch <= bound).to(backward.dtype) * in_frame_mask(backward)
+
+
+def photometric_mask(previous: Tensor, current: Tensor, backward: Tensor, threshold: float) -> Tensor:
+    """Soft mask of where the previous frame, warped by the backward flow, matches the current one.
+
+    Catches what the forward-backward check misses where both flows are smooth across a
+    motion boundary (a band behind a moving object, uncovered background): there the warp
+    brings the wrong content, and the colours say so. With ``e`` the mean absolute
+    difference over channels, the mask is 1 for ``e <= threshold / 2``, 0 for
+    ``e >= threshold``, linear between.
+
+    Args:
+        previous, current: ``(N, C, H, W)`` frames in [0, 1] on the flow's grid.
+        backward: ``(N, 2, H, W)`` backward flow of ``current``.
+        threshold: difference (in [0, 1] units) at which the warp is distrusted.
+
+    Returns:
+        ``(N, 1, H, W)`` float mask.
+    """
+    error = (current - warp(previous, backward)).abs().mean(1, keepdim=True)
+    return ((threshold - error) * (2.0 / threshold)).clamp(0.0, 1.0)

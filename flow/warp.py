@@ -28,7 +28,7 @@ def sample_positions(flow: Tensor) -> Tensor:
     return pixel_coordinates(*flow.shape[-2:], flow.device, flow.dtype) + flow
 
 
-def sample(image: Tensor, positions: Tensor, padding_mode: str = "border") -> Tensor:
+def sample(image: Tensor, positions: Tensor, padding_mode: str = "border", mode: str = "bilinear") -> Tensor:
     """Bilinear samples of ``image`` at pixel positions.
 
     Args:
@@ -37,6 +37,8 @@ def sample(image: Tensor, positions: Tensor, padding_mode: str = "border") -> Te
             has this grid.
         padding_mode: ``grid_sample`` padding: ``"border"`` repeats the edge pixels,
             ``"zeros"`` reads 0, ``"reflection"`` mirrors about the frame edges.
+        mode: ``"bilinear"``, or ``"bicubic"`` (sharper: repeated warps blur less; may
+            overshoot slightly at edges), or ``"nearest"``.
 
     Returns:
         ``(N, C, h, w)`` samples.
@@ -44,7 +46,7 @@ def sample(image: Tensor, positions: Tensor, padding_mode: str = "border") -> Te
     height, width = image.shape[-2:]
     scale = positions.new_tensor([2.0 / width, 2.0 / height]).view(1, 2, 1, 1)
     grid = ((positions + 0.5) * scale - 1.0).permute(0, 2, 3, 1)
-    return F.grid_sample(image, grid.to(image.dtype), mode="bilinear",
+    return F.grid_sample(image, grid.to(image.dtype), mode=mode,
                          padding_mode=padding_mode, align_corners=False)
 
 
@@ -68,8 +70,8 @@ def resize_flow(flow: Tensor, size: tuple[int, int]) -> Tensor:
     return resized if flow.ndim == 4 else resized[0]
 
 
-def warp(image: Tensor, flow: Tensor, padding_mode: str = "border") -> Tensor:
-    """Backward warp: ``out(x) = image(x + flow(x))``, bilinear.
+def warp(image: Tensor, flow: Tensor, padding_mode: str = "border", mode: str = "bilinear") -> Tensor:
+    """Backward warp: ``out(x) = image(x + flow(x))``, bilinear (or ``mode``, see :func:`sample`).
 
     With the backward flow of frame t (frame t -> t-1), ``warp(frame_{t-1}, flow)`` is
     frame t-1 aligned to frame t. Where ``x + flow(x)`` leaves the frame the result follows
@@ -80,12 +82,12 @@ def warp(image: Tensor, flow: Tensor, padding_mode: str = "border") -> Tensor:
         image: ``(N, C, H, W)`` or ``(C, H, W)`` floating-point tensor.
         flow: ``(N, 2, h, w)`` or ``(2, h, w)`` flow in pixels of its own grid; resized to
             ``(H, W)`` with :func:`resize_flow` when ``(h, w)`` differs.
-        padding_mode: see :func:`sample`.
+        padding_mode, mode: see :func:`sample`.
 
     Returns:
         The warped tensor, shaped like ``image``.
     """
     batch = image if image.ndim == 4 else image.unsqueeze(0)
     flow = resize_flow(flow if flow.ndim == 4 else flow.unsqueeze(0), batch.shape[-2:])
-    warped = sample(batch, sample_positions(flow.to(batch)), padding_mode)
+    warped = sample(batch, sample_positions(flow.to(batch)), padding_mode, mode)
     return warped if image.ndim == 4 else warped[0]

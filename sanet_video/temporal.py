@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 from torch import Tensor
 
-from flow import FlowEstimator, is_scene_cut, resize_flow, validity_mask, warp
+from flow import FlowEstimator, is_scene_cut, photometric_mask, resize_flow, validity_mask, warp
 
 from .errors import UserError
 from .function import style_attention_explicit
@@ -52,15 +52,25 @@ class TemporalConfig:
     style loss 4.5% higher.
     """
 
-    temporal: str = field(default="full", metadata={"help": "off | spatial | flow | full"})
+    temporal: str = field(default="flow", metadata={"help": "off | spatial | flow | full"})
     target: str = field(default="probs", metadata={"help": "smooth the attention logits or probabilities"})
     sigma: float = field(default=0.5, metadata={"help": "spatial Gaussian width, feature cells"})
     blend: float = field(default=0.9, metadata={"help": "weight w of the warped previous attention"})
     flow: str = field(default="dis", metadata={"help": "optical flow: dis | farneback"})
     flow_preset: str = field(default="medium", metadata={"help": "estimator preset"})
     flow_scale: float = field(default=0.25, metadata={"help": "flow resolution relative to the frame"})
-    output_blend: float = field(default=0.0, metadata={"help": "blend with the warped previous output"})
+    output_blend: float = field(default=0.7, metadata={
+        "help": "weight of the warped previous output frame (any --temporal but off)"})
     scene_cuts: bool = field(default=True, metadata={"help": "reset the temporal state at scene cuts"})
+    interpolation: str = field(default="bicubic", metadata={"help": "warping: bilinear | bicubic"})
+    gate: float = field(default=0.0, metadata={
+        "help": "reset where the warped previous query differs from the current one by this much (0: off)"})
+    output_contrast: float = field(default=2.0, metadata={
+        "help": "output blend: restore each frame's local contrast in windows of this width, pixels (0: off)"})
+    photometric: float = field(default=0.15, metadata={
+        "help": "also distrust the warp where the warped previous frame differs by this much, 0..1 (0: off)"})
+    match_stats: bool = field(default=True, metadata={
+        "help": "give the smoothed attention outputs each frame's own per-channel mean and std (target probs)"})
 
     def check(self) -> None:
         if self.temporal not in MODES:
@@ -69,8 +79,14 @@ class TemporalConfig:
             raise UserError(f"--target must be one of {', '.join(TARGETS)}, not {self.target!r}")
         if self.flow not in ("dis", "farneback"):
             raise UserError(f"--flow must be dis or farneback, not {self.flow!r}")
+        if not 0 <= self.photometric <= 1:
+            raise UserError(f"--photometric must be between 0 and 1 (0: off), not {self.photometric}")
+        if self.gate < 0:
+            raise UserError(f"--gate must be >= 0 (0: off), not {self.gate}")
         if not (self.sigma >= 0 and 0 <= self.blend <= 1 and 0 <= self.output_blend <= 1):
             raise UserError("--sigma must be >= 0, and --blend and --output-blend between 0 and 1")
+        if self.interpolation not in ("bilinear", "bicubic"):
+            raise UserError(f"--interpolation must be bilinear or bicubic, not {self.interpolation!r}")
         if not 0 < self.flow_scale <= 1:
             raise UserError(f"--flow-scale must be in (0, 1], not {self.flow_scale}")
 
@@ -83,8 +99,12 @@ class TemporalConfig:
         return self.temporal in ("flow", "full") and self.blend > 0
 
     @property
+    def blends_outputs(self) -> bool:
+        return self.temporal != "off" and self.output_blend > 0
+
+    @property
     def needs_flow(self) -> bool:
-        return self.warps or self.output_blend > 0
+        return self.warps or self.blends_outputs
 
 
 @dataclass
@@ -121,11 +141,81 @@ def gaussian_smooth(x: Tensor, sigma: float) -> Tensor:
     return gaussian_blur2d(x, (size, size), (sigma, sigma), border_type="replicate")
 
 
+def channel_stats(x: Tensor, eps: float = 1e-5) -> tuple[Tensor, Tensor]:
+    """Per-sample, per-channel mean and standard deviation over the grid, ``(N, C, 1, 1)`` each."""
+    var, mean = torch.var_mean(x, dim=(-2, -1), keepdim=True, correction=0)
+    return mean, (var + eps).sqrt()
+
+
+def match_stats(x: Tensor, target: tuple[Tensor, Tensor]) -> Tensor:
+    """``x`` with each sample's channels moved to the mean and std ``target`` (:func:`channel_stats`).
+
+    Blending attention outputs of several frames averages different style features and
+    lowers their contrast; this gives each frame back the contrast of its own attention.
+    """
+    mean, std = channel_stats(x)
+    scale = target[1] / std
+    return x * scale + (target[0] - mean * scale)
+
+
+def query_gates(queries: Tensor, previous: Tensor | None, motions: list[Motion | None], tau: float,
+                frame_size: tuple[int, int], mode: str = "bilinear") -> list[Tensor | None]:
+    """Confidence of the warp of each frame's features, from how well its query is predicted.
+
+    ``d = |q_t - warp(q_{t-1})|^2 / ((|q_t|^2 + |warp(q_{t-1})|^2) / 2)`` per cell (means
+    over channels); the gate is 1 for ``d <= tau / 2``, 0 for ``d >= tau``, linear between.
+    Where the content under a cell changed (an object moved off it, a flow error, the
+    receptive field of a cell next to a moving occluder) the previous attention is dropped,
+    which the forward-backward check at flow resolution misses.
+
+    Args:
+        queries: (T, C, h, w) unfiltered queries of consecutive frames.
+        previous: (1, C, h, w) the query of the frame before them, or None.
+
+    Returns:
+        Per frame a (1, 1, h, w) gate, or None where the frame has no predecessor.
+    """
+    gates: list[Tensor | None] = []
+    for t, motion in enumerate(motions):
+        current = queries[t:t + 1]
+        if previous is None or motion is None:
+            gates.append(None)
+        else:
+            size = tuple(current.shape[-2:])
+            grid = motion.on_grid(size, covered_cells(size, frame_size))
+            warped = warp(previous, grid.flow.to(previous.dtype), mode=mode)
+            d = (current - warped).square().mean(1, keepdim=True) / (
+                0.5 * (current.square().mean(1, keepdim=True) + warped.square().mean(1, keepdim=True)) + 1e-12)
+            gates.append(((tau - d) * (2 / tau)).clamp(0, 1))
+        previous = current
+    return gates
+
+
+def restore_contrast(x: Tensor, reference: Tensor, sigma: float, eps: float = 1e-4) -> Tensor:
+    """``x`` with its local contrast raised to that of ``reference`` (Gaussian windows of width ``sigma``).
+
+    Blending a frame with the warped previous output averages brush strokes that do not
+    line up, which flattens texture. Around its local mean, ``x`` is scaled by
+    ``std_ref / std_x`` (one factor per pixel for all channels, at least 1, at most 2), so
+    that the stable blend keeps the contrast of the frame's own stylization.
+    """
+    def local_var(image: Tensor) -> tuple[Tensor, Tensor]:
+        mean = gaussian_smooth(image, sigma)
+        return mean, (gaussian_smooth(image.square(), sigma) - mean.square()).sum(1, keepdim=True).clamp_min(0)
+
+    mean, var = local_var(x)
+    _, ref_var = local_var(reference)
+    ratio = ((ref_var + eps) / (var + eps)).sqrt().clamp(1.0, 2.0)
+    return mean + (x - mean) * ratio
+
+
 def propagate(x: Tensor, previous: Tensor | None, motions: list[Motion | None], blend: float,
-              frame_size: tuple[int, int]) -> Tensor:
+              frame_size: tuple[int, int], mode: str = "bilinear",
+              gates: list[Tensor | None] | None = None) -> Tensor:
     """``x_t <- (1 - w m) x_t + w m warp(x_{t-1})`` along the batch, in order.
 
-    ``motions[t]`` is None where frame t has no predecessor (first frame, scene cut).
+    ``motions[t]`` is None where frame t has no predecessor (first frame, scene cut);
+    ``gates[t]``, where given, multiplies the validity ``m`` (see :func:`query_gates`).
     """
     out = []
     for t, motion in enumerate(motions):
@@ -133,8 +223,9 @@ def propagate(x: Tensor, previous: Tensor | None, motions: list[Motion | None], 
         if previous is not None and motion is not None:
             size = tuple(current.shape[-2:])
             grid = motion.on_grid(size, covered_cells(size, frame_size))
-            weight = (blend * grid.valid).to(current.dtype)
-            current = (1 - weight) * current + weight * warp(previous, grid.flow.to(previous.dtype))
+            valid = grid.valid if gates is None or gates[t] is None else grid.valid * gates[t]
+            weight = (blend * valid).to(current.dtype)
+            current = (1 - weight) * current + weight * warp(previous, grid.flow.to(previous.dtype), mode=mode)
         out.append(current)
         previous = current
     return torch.cat(out)
@@ -149,9 +240,10 @@ class TemporalAttention:
 
     def __init__(self, conf: TemporalConfig) -> None:
         self.conf = conf
-        self.state: dict[tuple[int, int], Tensor] = {}
+        self.state: dict[tuple[int | str, int], Tensor] = {}
         self.motions: list[Motion | None] = []
         self.frame_size = (0, 0)
+        self.gates: list[list[Tensor | None] | None] = [None, None]
 
     def reset(self) -> None:
         self.state.clear()
@@ -165,16 +257,28 @@ class TemporalAttention:
             if self.conf.spatial:
                 x = gaussian_smooth(x, self.conf.sigma)
             if self.conf.warps:
-                x = propagate(x, self.state.get((key, level)), self.motions, self.conf.blend, self.frame_size)
+                x = propagate(x, self.state.get((key, level)), self.motions, self.conf.blend, self.frame_size,
+                              self.conf.interpolation, self.gates[level])
                 self.state[(key, level)] = x[-1:]
             out.append(x)
         return out
 
     def queries(self, queries: list[Tensor]) -> list[Tensor]:
+        if self.conf.warps and self.conf.gate > 0:
+            self.gates = []
+            for level, q in enumerate(queries):
+                self.gates.append(query_gates(q, self.state.get(("query", level)), self.motions, self.conf.gate,
+                                              self.frame_size, self.conf.interpolation))
+                self.state[("query", level)] = q[-1:]
         return self._filter(0, queries) if self.conf.target == "logits" else queries
 
     def attended(self, index: int, attended: list[Tensor]) -> list[Tensor]:
-        return self._filter(1 + index, attended) if self.conf.target == "probs" else attended
+        if self.conf.target != "probs":
+            return attended
+        filtered = self._filter(1 + index, attended)
+        if self.conf.match_stats:
+            filtered = [match_stats(f, channel_stats(a)) for f, a in zip(filtered, attended)]
+        return filtered
 
 
 class TemporalStylizer:
@@ -218,7 +322,11 @@ class TemporalStylizer:
             else:
                 backward, forward = self.estimator.bidirectional(previous, frame)
                 backward, forward = backward[None].to(device), forward[None].to(device)
-                out.append(Motion(backward, validity_mask(backward, forward)))
+                valid = validity_mask(backward, forward)
+                if self.conf.photometric > 0:
+                    gray = self.estimator.gray(np.stack([previous, frame])).to(device)
+                    valid = valid * photometric_mask(gray[:1], gray[1:], backward, self.conf.photometric)
+                out.append(Motion(backward, valid))
             previous = frame
         self.previous_frame = frames[-1].copy()  # the caller may reuse its buffer
         return out
@@ -239,7 +347,7 @@ class TemporalStylizer:
             self.filter.set_motion(motions, tuple(content.shape[-2:]))
         out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, self.masks,
                                  attention_filter=self.filter)
-        if self.conf.output_blend > 0:
+        if self.conf.blends_outputs:
             out = self._blend_outputs(out, motions)
         return out
 
@@ -251,7 +359,11 @@ class TemporalStylizer:
             if previous is not None and motion is not None:
                 grid = motion.on_grid(tuple(current.shape[-2:]), tuple(current.shape[-2:]))
                 weight = self.conf.output_blend * grid.valid
-                current = (1 - weight) * current + weight * warp(previous, grid.flow)
+                raw = current
+                current = (1 - weight) * current + weight * warp(previous, grid.flow, mode=self.conf.interpolation)
+                if self.conf.output_contrast > 0:
+                    current = restore_contrast(current, raw, self.conf.output_contrast)
+                current = current.clamp(0.0, 1.0)  # bicubic warps and contrast may overshoot
             frames.append(current)
             previous = current
         self.previous_output = previous
@@ -277,9 +389,13 @@ def explicit_attention(queries: Tensor, key: Tensor, value: Tensor, conf: Tempor
     if conf.spatial:
         as_maps = gaussian_smooth(as_maps, conf.sigma)
     if conf.warps:
-        as_maps = propagate(as_maps, None, motions, conf.blend, frame_size)
+        gates = query_gates(queries, None, motions, conf.gate, frame_size, conf.interpolation) if conf.gate > 0 else None
+        as_maps = propagate(as_maps, None, motions, conf.blend, frame_size, conf.interpolation, gates)
     matrices = as_maps.flatten(2).transpose(1, 2)
     if conf.target == "logits":
         matrices = matrices.softmax(dim=-1)
-    out = torch.bmm(value.expand(t, -1, -1, -1).flatten(2), matrices.transpose(1, 2))
-    return out.reshape(queries.shape)
+    out = torch.bmm(value.expand(t, -1, -1, -1).flatten(2), matrices.transpose(1, 2)).reshape(queries.shape)
+    if conf.match_stats and conf.target == "probs":
+        out = match_stats(out, channel_stats(torch.bmm(value.expand(t, -1, -1, -1).flatten(2),
+                                                       attention.transpose(1, 2)).reshape(queries.shape)))
+    return out

@@ -27,7 +27,7 @@ from sanet_video.experiments.media import write_mp4
 from sanet_video.experiments.metrics import warping_curve
 
 TINY = {"width": 64, "height": 48, "frames": 6}
-ARMS = {"per_frame": {"temporal": "off"}, "full": {}, "output_blend": {"temporal": "off", "output_blend": 0.5}}
+ARMS = {"per_frame": {"temporal": "off"}, "full": {}, "output_blend": {"temporal": "flow", "blend": 0.0, "output_blend": 0.5}}
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -47,6 +47,16 @@ def test_identity_output_scores_the_inputs_own_error(pan) -> None:
     estimated = warping_curve(inputs, pan.estimated("farneback"))
     reference = flow.video_warping_error(pan.frames, pan.frames, flow.FlowEstimator("farneback"))
     assert np.mean(estimated) == pytest.approx(reference, rel=1e-5)
+
+
+def test_estimated_flow_does_not_score_pairs_across_a_cut() -> None:
+    specs = [ClipSpec(name="a", seed=3, translation=[2.0, 0.5], **TINY),
+             ClipSpec(name="b", seed=8, zoom=1.02, **TINY), ClipSpec(name="ab", kind="cut", parts=["a", "b"])]
+    clip = build_clips(specs)["ab"]
+    kept = clip.estimated("farneback").masks.mean((1, 2, 3))
+    cut = TINY["frames"] - 1
+    assert kept[cut] == 0
+    assert (torch.cat([kept[:cut], kept[cut + 1:]]) > 0.5).all()
 
 
 def test_exact_flow_of_a_pan_leaves_almost_no_error_and_noise_scores_much_worse(pan) -> None:

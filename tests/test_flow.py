@@ -48,6 +48,23 @@ def test_warp_half_pixel_averages_neighbours() -> None:
     assert torch.allclose(warped[..., :-1], (image[..., :-1] + image[..., 1:]) / 2, atol=1e-6)
 
 
+def test_bicubic_warp_zero_flow_is_identity_and_translation_exact() -> None:
+    image = torch.rand(1, 3, 20, 30)
+    assert torch.allclose(flow.warp(image, torch.zeros(1, 2, 20, 30), mode="bicubic"), image, atol=1e-5)
+    shift = torch.tensor([3.0, -2.0]).view(1, 2, 1, 1).expand(1, 2, 20, 30)
+    warped = flow.warp(image, shift, mode="bicubic")
+    assert torch.allclose(warped[..., 2:, :-3], image[..., :-2, 3:], atol=1e-5)
+
+
+def test_bicubic_warps_blur_less_than_bilinear_ones() -> None:
+    image = torch.rand(1, 1, 40, 40)
+    half = torch.zeros(1, 2, 40, 40)
+    half[:, 0] = 0.5
+    there_and_back = {mode: flow.warp(flow.warp(image, half, mode=mode), -half, mode=mode) for mode in ("bilinear", "bicubic")}
+    inner = (..., slice(4, -4), slice(4, -4))
+    assert there_and_back["bicubic"][inner].std() > 1.1 * there_and_back["bilinear"][inner].std()
+
+
 def test_warp_with_flow_at_lower_resolution() -> None:
     image = torch.rand(1, 3, 32, 48)
     coarse = torch.tensor([1.5, 0.5]).view(1, 2, 1, 1).expand(1, 2, 16, 24)
@@ -186,6 +203,16 @@ def test_validity_mask_finds_moving_occluder(texture) -> None:
     assert (flagged & out_of_frame).sum() / out_of_frame.sum() > 0.95
     near_invalid = F.max_pool2d(exact_invalid.float(), 9, stride=1, padding=4) > 0
     assert (flagged & ~near_invalid).sum() / (~near_invalid).sum() < 0.01
+
+
+def test_photometric_mask_flags_the_band_behind_a_moving_occluder(texture) -> None:
+    occluder = Occluder(24, (20, 30), (5, 0))
+    clip = flow.synthetic_clip(texture, 3, CameraMotion((2.0, 0.0)), occluder, size=SIZE)
+    frames = torch.from_numpy(clip.frames).permute(0, 3, 1, 2).float() / 255
+    mask = flow.photometric_mask(frames[:-1], frames[1:], clip.backward_flows, threshold=0.15)
+    valid = clip.masks > 0
+    assert mask[valid].mean() > 0.97  # the exact flow brings the right colours
+    assert mask[~valid & (clip.backward_flows.abs().sum(1, keepdim=True) > 0)].mean() < 0.5
 
 
 # --- scene cuts --------------------------------------------------------------------------

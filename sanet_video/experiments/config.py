@@ -120,15 +120,19 @@ def effective_settings(conf: TemporalConfig) -> dict[str, Any]:
     without warping, the flow settings without flow), so that changing such a default
     recomputes nothing.
     """
-    used = {"temporal", "output_blend"}
+    used = {"temporal"} | ({"output_blend"} if conf.temporal != "off" else set())
     if conf.spatial or conf.warps:
         used.add("target")
+        if conf.target == "probs":
+            used.add("match_stats")
     if conf.spatial:
         used.add("sigma")
     if conf.warps:
-        used.add("blend")
+        used.update(("blend", "gate"))
     if conf.needs_flow:
-        used.update(("flow", "flow_preset", "flow_scale", "scene_cuts"))
+        used.update(("flow", "flow_preset", "flow_scale", "scene_cuts", "interpolation", "photometric"))
+    if conf.blends_outputs:
+        used.add("output_contrast")
     return {name: value for name, value in vars(conf).items() if name in used}
 
 

@@ -3,7 +3,8 @@
 - ``warp_exact``: warping error (Lai et al. 2018, :func:`flow.pair_warping_error`) with
   the exact backward flows and occlusion masks of a synthetic clip (absent for videos).
 - ``warp_dis``, ``warp_farneback``: the same with flows estimated on the *input* frames
-  at full resolution ("medium" presets) and forward-backward validity masks.
+  at full resolution ("medium" presets) and forward-backward validity masks; pairs
+  where that check keeps less than half the frame (a scene cut) are not scored.
 - ``warp_indep``: the full-resolution estimate by the *other* method than the arm's own
   flow (Farneback for DIS arms and for arms without flow, whose ``flow`` is "dis"; DIS
   for Farneback arms), so that no arm is scored by the flow it was smoothed along.
@@ -45,10 +46,23 @@ class FlowPairs:
     masks: Tensor
 
 
+CUT_VALID_FRACTION = 0.5
+"""A pair whose estimated flow passes the forward-backward check on less of the frame is a cut."""
+
+
 def estimated_pairs(frames: np.ndarray, method: str) -> FlowPairs:
-    """Full-resolution flows of consecutive ``(T, H, W, 3)`` uint8 frames, forward-backward checked."""
+    """Full-resolution flows of consecutive ``(T, H, W, 3)`` uint8 frames, forward-backward checked.
+
+    Across a scene cut no flow links the frames, yet the check still keeps a good part
+    of them (38% on the example clip's cut), and scoring those pixels would reward
+    carrying the old shot over the cut. A pair where the check keeps less than
+    :data:`CUT_VALID_FRACTION` of the pixels gets an empty mask: it scores 0, as the cut
+    of a synthetic clip does under its exact flow.
+    """
     backward, forward = FlowEstimator(method, "medium").bidirectional(frames[:-1], frames[1:])
-    return FlowPairs(backward, validity_mask(backward, forward))
+    masks = validity_mask(backward, forward)
+    linked = masks.mean((1, 2, 3), keepdim=True) >= CUT_VALID_FRACTION
+    return FlowPairs(backward, masks * linked)
 
 
 def independent_method(conf: TemporalConfig) -> str:
