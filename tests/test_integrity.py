@@ -53,7 +53,7 @@ def test_corrupt_weights_never_reach_the_reader(tmp_path, monkeypatch):
     (tmp_path / "sanet_v1.safetensors").write_bytes(bytes(data))
     monkeypatch.setattr(weights_module, "WEIGHTS_DIR", tmp_path)
     read = []
-    monkeypatch.setattr(weights_module, "load_file", lambda *args: read.append(args))
+    monkeypatch.setattr(weights_module, "load", lambda *args: read.append(args))
     with pytest.raises(UserError, match="SHA-256 mismatch"):
         load_sanet()
     assert read == []
