@@ -34,15 +34,25 @@ def resolve_device(name: str) -> torch.device:
 def resolve_precision(name: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``name`` on ``device``; None means plain fp32.
 
-    ``auto`` is fp32 on the CPU and bf16 on CUDA (fp16 on GPUs without bf16).
+    ``auto`` is bf16 on CUDA (fp16 on GPUs without bf16) and on CPUs with native bf16
+    instructions (AVX512-BF16 or AMX, where it halves the time; docs/PERFORMANCE.md), else fp32.
 
     Raises:
         UserError: fp16 asked for off CUDA.
     """
     if name == "auto":
-        if device.type != "cuda":
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if device.type == "cpu" and cpu_has_native_bf16() else None
     if name == "fp16" and device.type != "cuda":
         raise UserError("fp16 needs a CUDA device; use --precision fp32 or bf16")
     return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[name]
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (oneDNN's own check), not by emulation."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None and torch.backends.mkldnn.is_available() else False
+    except RuntimeError:
+        return False

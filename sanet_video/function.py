@@ -41,13 +41,15 @@ def style_attention(query: Tensor, key: Tensor, value: Tensor) -> Tensor:
     Returns:
         (N, C, Hc, Wc). Uses ``scaled_dot_product_attention`` with ``scale=1.0``
         (the paper has no 1/sqrt(d) factor), so memory stays linear in the number
-        of positions: the Hc*Wc x Hs*Ws attention matrix is never stored.
+        of positions: the Hc*Wc x Hs*Ws attention matrix is never stored. The
+        fused kernels (flash, memory-efficient) need the channels contiguous.
     """
     n, c, h, w = query.shape
-    key, value = key.expand(n, -1, -1, -1), value.expand(n, -1, -1, -1)
-    q = query.flatten(2).transpose(1, 2).unsqueeze(1)
-    k = key.flatten(2).transpose(1, 2).unsqueeze(1)
-    v = value.flatten(2).transpose(1, 2).unsqueeze(1)
+
+    def tokens(x: Tensor) -> Tensor:  # (N, C, H, W) -> (N, 1, H*W, C), channels contiguous
+        return x.flatten(2).transpose(1, 2).contiguous().unsqueeze(1)
+
+    q, k, v = tokens(query), tokens(key).expand(n, -1, -1, -1), tokens(value).expand(n, -1, -1, -1)
     out = F.scaled_dot_product_attention(q, k, v, scale=1.0)
     return out.squeeze(1).transpose(1, 2).reshape(n, c, h, w)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .accel import COMPILE_MODES
 from .errors import UserError
 from .temporal import TemporalConfig
 
@@ -45,7 +46,10 @@ class StylizeOptions(TemporalConfig):
     batch_size: int = field(default=4, metadata=_help("video frames stylized together"))
     device: str = field(default="auto", metadata=_help("auto (CUDA if available, else CPU), cpu, cuda, cuda:N, mps"))
     precision: str = field(default="auto", metadata=_help(
-        "auto (fp32 on CPU, bf16 on CUDA), fp32, bf16 or fp16 (CUDA only)"))
+        "auto (bf16 on CUDA and on CPUs with native bf16, else fp32), fp32, bf16 or fp16 (CUDA only)"))
+    compile: str = field(default="off", metadata=_help(
+        "torch.compile the convolutions: off, default, max-autotune, max-autotune-no-cudagraphs or "
+        "reduce-overhead (a one-off compilation per frame size; pays off on long videos)"))
     weights: str = field(default="default", metadata=_help("which shipped SANet weights to use"))
     codec: str = field(default="auto", metadata=_help(
         "video encoder: auto (H.264, or VP9 where the container needs it), h264, h265, vp9"))
@@ -66,6 +70,7 @@ class StylizeOptions(TemporalConfig):
         super().check()
         _choice("device", self.device.split(":")[0], DEVICES)
         _choice("precision", self.precision, PRECISIONS)
+        _choice("compile", self.compile, COMPILE_MODES)
         _choice("codec", self.codec, CODECS)
         _choice("preset", self.preset, PRESETS)
         _choice("pix_fmt", self.pix_fmt, PIX_FMTS)

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .accel import optimize
 from .devices import resolve_device, resolve_precision
 from .errors import UserError
 from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, read_image, resize_short_side,
@@ -61,12 +62,14 @@ class Stylist:
         autocast = resolve_precision(options.precision, self.device)
         specs = parse_styles(options.styles)
         images = [self._style_image(path) for path, _ in specs]
-        self.model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
+        model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
+        self.model = optimize(model, self.device, options.compile)
         with torch.inference_mode(), self._memory("the style images", "a smaller --style-size"):
             self.styles: list[StyleCode] = [self.model.encode_style(image.to(self.device)) for image in images]
         self.stylizer_options = StylizerOptions(
             style_weights=tuple(weight for _, weight in specs), alpha=options.alpha,
-            preserve_color=options.preserve_color, autocast=autocast, temporal=temporal_config(options))
+            preserve_color=options.preserve_color, autocast=autocast, temporal=temporal_config(options),
+            full_batches=options.compile != "off")
 
     def _style_image(self, path: Path) -> torch.Tensor:
         image = read_image(path, "style image")[0][None]

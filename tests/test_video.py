@@ -173,3 +173,33 @@ def test_frame_stylizer_hook_sees_frames_in_order(model, style):
     assert all(o.dtype == torch.float32 and 0 <= o.min() and o.max() <= 1 for o in out)
     assert np.array_equal(np.concatenate(stylizer.seen), pixels)
     stylizer.reset()
+
+
+def test_full_batches_pad_the_last_batch_without_changing_the_output(model, style, tmp_path):
+    """With ``full_batches`` (used when the model is compiled) every batch has the same shape,
+    and the padding frames after the last one change neither the frames nor their timing."""
+    from sanet_video.options import StylizeOptions
+    from sanet_video.video.pipeline import FrameBatch, run
+    from sanet_video.video.sink import VideoSink
+    from sanet_video.video.source import VideoSource
+
+    source = make_video(tmp_path / "in.mp4", frames=5)
+    code = model.encode_style(resize_short_side(read_image(style)[0][None], 64))
+    written = {}
+    for full in (False, True):
+        stylizer = RecordingStylizer(model, [code], StylizerOptions(
+            (1.0,), temporal=TemporalConfig(temporal="full"), full_batches=full))
+        video = VideoSource(source)
+        output = tmp_path / f"out_{full}.mp4"
+        sink = VideoSink(output, video, video.first_frame.width, video.first_frame.height,
+                         StylizeOptions(crf=0, quiet=True))
+        summary = run(video, sink, stylizer, FrameBatch(3, video.first_frame.width, video.first_frame.height,
+                                                        torch.device("cpu")), progress=False)
+        sink.close()
+        video.close()
+        assert summary.frames == 5
+        assert [len(s) for s in stylizer.seen] == ([3, 3] if full else [3, 2])
+        with av.open(str(output)) as c:
+            written[full] = np.stack([f.to_ndarray(format="rgb24") for f in c.decode(video=0)])
+        assert probe(output).pts == probe(source).pts
+    assert np.array_equal(written[True], written[False])

@@ -96,10 +96,14 @@ def add_video_stream(container: OutputContainer, choice: str, rate: Fraction | N
                                 "choose another --codec") from None
             continue
         try:
-            return container.add_stream(codec.encoder, rate=rate), codec
+            stream = container.add_stream(codec.encoder, rate=rate)
         except ValueError:
             if choice != "auto":
                 raise UserError(f"the {container.format.name} container cannot hold {name} video; "
                                 "choose another --codec or output extension (.mp4, .mkv, .webm)") from None
+            continue
+        # Frame threads (PyAV's default is slice threads) keep every core busy at high resolutions.
+        stream.codec_context.thread_type = "AUTO"
+        return stream, codec
     raise UserError(f"the {container.format.name} container holds none of {', '.join(names)}; "
                     "use an .mp4, .mkv, .mov or .webm output")

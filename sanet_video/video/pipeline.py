@@ -1,14 +1,18 @@
 """The frame loop: decode, batch, stylize, encode, with the audio passed alongside.
 
-Decoded frames are converted to RGB (and downscaled if asked) by one reused
-swscale context straight into a preallocated uint8 batch buffer (pinned on CUDA);
-each batch goes to the device in one transfer and comes back in one.
+Three stages overlap, joined by bounded queues (:mod:`sanet_video.video._stages`):
+a decoder thread converts frames (one reused swscale context, downscaling if asked)
+into recycled uint8 batch buffers, pinned on CUDA; the calling thread stylizes each
+batch (one transfer to the device, one back into a recycled host buffer); an encoder
+thread writes the frames and the audio in input order. Decoding and encoding run while
+the device works; errors in any stage stop all three and surface in the caller.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import av
@@ -17,9 +21,12 @@ import torch
 from av.video.reformatter import VideoReformatter
 from tqdm import tqdm
 
+from ._stages import Pool, Stages
 from .sink import VideoSink
 from .source import VideoSource
 from .stylizer import FrameStylizer
+
+BUFFERS = 3  # batches in flight per direction: one being filled, one waiting, one in use
 
 
 @dataclass(frozen=True)
@@ -53,40 +60,78 @@ class FrameBatch:
         self.size = (width, height)
         self.timing: list[tuple[int, int]] = []
         self._reformatter = VideoReformatter()
-        self._next_pts = 0
 
-    def add(self, frame: av.VideoFrame) -> None:
-        """Convert ``frame`` to RGB in the next free slot and remember its timing."""
+    def spare(self) -> "FrameBatch":
+        """Another empty batch of the same shape (sharing the converter: fill both from one thread)."""
+        other = FrameBatch(len(self.pixels), *self.size, self.device)
+        other._reformatter = self._reformatter
+        return other
+
+    def add(self, frame: av.VideoFrame, next_pts: int = 0) -> int:
+        """Convert ``frame`` to RGB in the next free slot and remember its timing.
+
+        Raw streams (e.g. .h264) carry no timestamps: a frame without one gets
+        ``next_pts``, counted on from the previous frame. Returns the pts after this frame.
+        """
         width, height = self.size
         scale = "AREA" if (frame.width, frame.height) != self.size else None
         rgb = self._reformatter.reformat(frame, width, height, "rgb24", interpolation=scale)
         self.pixels[len(self.timing)].copy_(torch.from_numpy(rgb.to_ndarray()))
         duration = frame.duration or 0
-        # Raw streams (e.g. .h264) carry no timestamps: count on from the previous frame.
-        pts = frame.pts if frame.pts is not None else self._next_pts
-        self._next_pts = pts + max(duration, 1)
+        pts = frame.pts if frame.pts is not None else next_pts
         self.timing.append((pts, duration))
+        return pts + max(duration, 1)
 
     @property
     def full(self) -> bool:
         return len(self.timing) == len(self.pixels)
 
-    def host_pixels(self) -> np.ndarray:
-        """The batch as (N, H, W, 3) uint8 on the host: a view of a reused buffer, valid until the next :meth:`add`."""
-        return self.pixels[:len(self.timing)].numpy()
+    def host_pixels(self, full: bool = False) -> np.ndarray:
+        """The batch as (N, H, W, 3) uint8 on the host: a view of a reused buffer, valid until the next :meth:`add`.
 
-    def frames(self) -> torch.Tensor:
-        """The batch as (N, 3, H, W) float in [0, 1] on the device, in one transfer."""
-        pixels = self.pixels[:len(self.timing)].to(self.device, non_blocking=True)
-        return pixels.permute(0, 3, 1, 2).float().div_(255.0)
+        ``full``: all slots, those past the last frame filled with copies of it.
+        """
+        count = len(self.timing)
+        if full:
+            self.pixels[count:] = self.pixels[count - 1]
+            count = len(self.pixels)
+        return self.pixels[:count].numpy()
+
+    def frames(self, full: bool = False) -> torch.Tensor:
+        """The batch as (N, 3, H, W) float in [0, 1] on the device, in one transfer (``full``: all slots)."""
+        pixels = self.pixels[:len(self.pixels) if full else len(self.timing)].to(self.device, non_blocking=True)
+        # Plain NCHW: in eager mode channels-last makes every reflection pad a layout copy.
+        return pixels.permute(0, 3, 1, 2).contiguous().float().div_(255.0)
 
     def clear(self) -> None:
         self.timing = []
 
 
-def to_pixels(images: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) float in [0, 1] to (N, H, W, 3) uint8 on the CPU, in one transfer."""
-    return images.mul(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu()
+def to_pixels(images: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """(N, 3, H, W) float in [0, 1] to (N, H, W, 3) uint8 on the CPU, in one transfer.
+
+    ``out``, if given, is a host buffer of at least N frames that receives them.
+    """
+    pixels = images.mul(255.0).round_().to(torch.uint8).permute(0, 2, 3, 1)
+    if out is None:
+        return pixels.contiguous().cpu()
+    return out[:len(pixels)].copy_(pixels)
+
+
+def _batches(source: VideoSource, batches: Pool) -> Iterator[FrameBatch | av.Packet]:
+    """The source's frames in filled batches (taken from ``batches``), its audio packets as they come."""
+    batch = batches.take()
+    next_pts = 0
+    for item in source:
+        if isinstance(item, av.VideoFrame):
+            next_pts = batch.add(item, next_pts)
+            if batch.full:
+                yield batch
+                batch = batches.take()
+        else:
+            yield item
+    if batch.timing:
+        yield batch
 
 
 def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: FrameBatch,
@@ -99,29 +144,38 @@ def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: Fr
         The number of frames and the seconds it took.
     """
     began = time.perf_counter()
-    count = 0
+    pinned = batch.device.type == "cuda"
+    cancel = threading.Event()
+    outputs = Pool((torch.empty_like(batch.pixels, pin_memory=pinned) for _ in range(BUFFERS)), cancel)
+    inputs = Pool([batch] + [batch.spare() for _ in range(BUFFERS - 1)], cancel)
+    written = 0
     bar = tqdm(total=source.estimated_frames(), unit="frame", disable=not progress, dynamic_ncols=True,
                desc=source.path.name)
 
-    def flush() -> None:
-        nonlocal count
-        stylized = to_pixels(stylizer(batch.host_pixels(), batch.frames()))
-        sink.write_frames(stylized.numpy(), batch.timing)
-        count += len(batch.timing)
-        bar.update(len(batch.timing))
+    def encode(item: tuple[torch.Tensor, list[tuple[int, int]]] | av.Packet) -> None:
+        nonlocal written
+        if isinstance(item, av.Packet):
+            sink.write_audio(item)
+            return
+        pixels, timing = item
+        sink.write_frames(pixels[:len(timing)].numpy(), timing)
+        outputs.give(pixels)
+        written += len(timing)
+        bar.update(len(timing))
         if on_frames is not None:
-            on_frames(len(batch.timing))
-        batch.clear()
+            on_frames(len(timing))
 
-    with bar, torch.inference_mode():
-        for item in source:
-            if isinstance(item, av.VideoFrame):
-                batch.add(item)
-                if batch.full:
-                    flush()
-            else:
-                sink.write_audio(item)
-        if batch.timing:
-            flush()
+    with bar, Stages(lambda: _batches(source, inputs), encode, cancel) as stages:
+        for item in stages:
+            if isinstance(item, FrameBatch):
+                full = stylizer.options.full_batches
+                with torch.inference_mode():
+                    out = stylizer(item.host_pixels(full), item.frames(full))[:len(item.timing)]
+                    stylized = to_pixels(out, outputs.take())
+                timing = item.timing
+                item.clear()
+                inputs.give(item)
+                item = (stylized, timing)
+            stages.send(item)
     width, height = batch.size
-    return RunSummary(count, time.perf_counter() - began, width, height)
+    return RunSummary(written, time.perf_counter() - began, width, height)

@@ -32,6 +32,8 @@ class StylizerOptions:
         preserve_color: keep the content's colours (luminance-only transfer).
         autocast: dtype to run the network in under ``torch.autocast``; None for fp32.
         temporal: temporal smoothing; ``TemporalConfig(temporal="off")`` stylizes frame by frame.
+        full_batches: the frame loop fills a video's last, partial batch up with copies of
+            its last frame, so that a compiled model sees a single batch shape.
     """
 
     style_weights: tuple[float, ...]
@@ -39,6 +41,7 @@ class StylizerOptions:
     preserve_color: bool = False
     autocast: torch.dtype | None = None
     temporal: TemporalConfig = field(default_factory=lambda: TemporalConfig(temporal="off"))
+    full_batches: bool = False
 
 
 class FrameStylizer:

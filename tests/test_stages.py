@@ -1,0 +1,80 @@
+"""The three-stage frame loop's plumbing: order, back-pressure and error propagation."""
+
+import threading
+import time
+
+import pytest
+
+from sanet_video.video._stages import Pool, Stages
+
+
+def run_stages(produce, work, consume, depth=2):
+    cancel = threading.Event()
+    with Stages(produce, consume, cancel, depth) as stages:
+        for item in stages:
+            stages.send(work(item))
+    return cancel
+
+
+def test_items_arrive_in_order_through_all_three_stages():
+    got = []
+    run_stages(lambda: range(50), lambda x: x * 10, got.append)
+    assert got == [x * 10 for x in range(50)]
+
+
+def test_producer_error_reaches_the_caller_after_earlier_items_are_consumed():
+    got = []
+
+    def produce():
+        yield 1
+        yield 2
+        raise ValueError("bad frame")
+
+    with pytest.raises(ValueError, match="bad frame"):
+        run_stages(produce, lambda x: x, got.append)
+    assert got in ([], [1], [1, 2])  # cancelled: what was already sent may or may not be written
+
+
+def test_consumer_error_stops_the_producer_and_reaches_the_caller():
+    produced = []
+
+    def produce():
+        for i in range(10_000):
+            produced.append(i)
+            yield i
+
+    def consume(x):
+        if x == 3:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        run_stages(produce, lambda x: x, consume)
+    assert len(produced) < 100  # bounded queues: the producer did not run ahead
+
+
+def test_caller_error_cancels_both_threads_and_nothing_is_consumed_after():
+    got = []
+    before = threading.active_count()
+    cancel = threading.Event()
+    with pytest.raises(KeyboardInterrupt):
+        with Stages(lambda: iter(range(1000)), got.append, cancel) as stages:
+            for item in stages:
+                if item == 5:
+                    raise KeyboardInterrupt
+                stages.send(item)
+    count = len(got)
+    time.sleep(0.3)
+    assert len(got) == count <= 5
+    assert threading.active_count() == before
+
+
+def test_pool_take_waits_for_a_returned_item_and_honours_cancel():
+    cancel = threading.Event()
+    pool = Pool(["a"], cancel)
+    assert pool.take() == "a"
+    threading.Timer(0.2, pool.give, args=("b",)).start()
+    assert pool.take() == "b"
+    threading.Timer(0.2, cancel.set).start()
+    with pytest.raises(Exception) as info:
+        pool.take()
+    assert type(info.value).__name__ == "Cancelled"
