@@ -109,6 +109,15 @@ class TemporalConfig:
 
 
 @dataclass
+class FlowPair:
+    """Optical flow between a frame and its predecessor, on the host (see TemporalStylizer.estimate)."""
+
+    backward: Tensor  # (2, h, w) from the frame towards its predecessor
+    forward: Tensor  # (2, h, w) the other way
+    gray: Tensor | None  # (2, 1, h, w) both frames on the flow's grid, for the photometric check
+
+
+@dataclass
 class Motion:
     """Backward flow of a frame (towards the previous one) and its validity, on one grid."""
 
@@ -308,11 +317,15 @@ class TemporalStylizer:
         if self.filter is not None:
             self.filter.reset()
 
-    def motions(self, frames: np.ndarray, device: torch.device) -> list[Motion | None]:
-        """Backward flow and validity of each frame towards its predecessor (None: none)."""
+    def estimate(self, frames: np.ndarray) -> list[FlowPair | None]:
+        """The host's share of :meth:`motions`: optical flow of each frame and its predecessor.
+
+        Call it on consecutive frames in order (it carries the last frame and detects scene
+        cuts); it touches no device, so a pipeline can run it in a thread ahead of the model.
+        """
         if self.estimator is None:
             return [None] * len(frames)
-        out: list[Motion | None] = []
+        out: list[FlowPair | None] = []
         previous = self.previous_frame
         for frame in frames:
             if previous is not None and self.conf.scene_cuts and is_scene_cut(previous, frame):
@@ -322,28 +335,46 @@ class TemporalStylizer:
                 out.append(None)
             else:
                 backward, forward = self.estimator.bidirectional(previous, frame)
-                backward, forward = backward[None].to(device), forward[None].to(device)
-                valid = validity_mask(backward, forward)
-                if self.conf.photometric > 0:
-                    gray = self.estimator.gray(np.stack([previous, frame])).to(device)
-                    valid = valid * photometric_mask(gray[:1], gray[1:], backward, self.conf.photometric)
-                out.append(Motion(backward, valid))
+                gray = self.estimator.gray(np.stack([previous, frame])) if self.conf.photometric > 0 else None
+                out.append(FlowPair(backward, forward, gray))
             previous = frame
         self.previous_frame = frames[-1].copy()  # the caller may reuse its buffer
         return out
 
+    def motions(self, frames: np.ndarray, device: torch.device,
+                estimated: list[FlowPair | None] | None = None) -> list[Motion | None]:
+        """Backward flow and validity of each frame towards its predecessor (None: none).
+
+        ``estimated``: what :meth:`estimate` returned for these frames, if it ran already.
+        """
+        pairs = self.estimate(frames) if estimated is None else estimated
+        out: list[Motion | None] = []
+        for pair in pairs:
+            if pair is None:
+                out.append(None)
+                continue
+            backward, forward = pair.backward[None].to(device), pair.forward[None].to(device)
+            valid = validity_mask(backward, forward)
+            if pair.gray is not None:
+                gray = pair.gray.to(device)
+                valid = valid * photometric_mask(gray[:1], gray[1:], backward, self.conf.photometric)
+            out.append(Motion(backward, valid))
+        return out
+
     @torch.inference_mode()
-    def __call__(self, frames: np.ndarray, content: Tensor) -> Tensor:
+    def __call__(self, frames: np.ndarray, content: Tensor,
+                 estimated: list[FlowPair | None] | None = None) -> Tensor:
         """Stylize consecutive frames.
 
         Args:
             frames: (N, H, W, 3) uint8 RGB on the host, for optical flow.
             content: the same frames as (N, 3, H, W) floats in [0, 1] on the model's device.
+            estimated: :meth:`estimate` of ``frames``, if it ran already.
 
         Returns:
             (N, 3, H, W) stylized frames in [0, 1].
         """
-        motions = self.motions(frames, content.device)
+        motions = self.motions(frames, content.device, estimated)
         if self.filter is not None:
             self.filter.set_motion(motions, tuple(content.shape[-2:]))
         out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, self.masks,

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from sanet_video.video._stages import Pool, Stages
+from sanet_video.video._stages import Pool, Stages, prefetch
 
 
 def run_stages(produce, work, consume, depth=2):
@@ -78,3 +78,30 @@ def test_pool_take_waits_for_a_returned_item_and_honours_cancel():
     with pytest.raises(Exception) as info:
         pool.take()
     assert type(info.value).__name__ == "Cancelled"
+
+
+def test_prefetch_yields_everything_in_order_and_raises_its_thread_error():
+    cancel = threading.Event()
+    assert list(prefetch(iter(range(20)), cancel)) == list(range(20))
+
+    def failing():
+        yield 1
+        raise ValueError("corrupt packet")
+
+    got = []
+    with pytest.raises(ValueError, match="corrupt packet"):
+        for item in prefetch(failing(), threading.Event()):
+            got.append(item)
+    assert got == [1]
+
+
+def test_an_error_two_stages_upstream_reaches_the_caller():
+    def decode():
+        yield from range(3)
+        raise OSError("read error")
+
+    cancel = threading.Event()
+    with pytest.raises(OSError, match="read error"):
+        with Stages(lambda: (x * 2 for x in prefetch(decode(), cancel)), lambda x: None, cancel) as stages:
+            for item in stages:
+                stages.send(item)

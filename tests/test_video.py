@@ -157,9 +157,9 @@ class RecordingStylizer(FrameStylizer):
         super().__init__(*args)
         self.seen: list[np.ndarray] = []
 
-    def stylize(self, pixels, frames):
+    def stylize(self, pixels, frames, estimated=None):
         self.seen.append(pixels.copy())
-        return super().stylize(pixels, frames)
+        return super().stylize(pixels, frames, estimated)
 
 
 def test_frame_stylizer_hook_sees_frames_in_order(model, style):

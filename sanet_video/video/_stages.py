@@ -1,7 +1,8 @@
-"""Three overlapping stages joined by bounded queues: producer thread, caller, consumer thread.
+"""Overlapping stages joined by bounded queues: producer thread(s), caller, consumer thread.
 
-The caller iterates what a producer thread makes and sends its results to a consumer
-thread; recycled buffers go round in :class:`Pool`\\ s. An error in any stage cancels the
+The caller iterates what a producer thread makes (which may itself read a
+:func:`prefetch` thread) and sends its results to a consumer thread; recycled buffers go
+round in :class:`Pool`\\ s. An error in any stage cancels the
 others (every blocking wait watches one shared event) and is raised in the caller once
 both threads have stopped, so nothing touches the sink after the caller gives up.
 """
@@ -54,6 +55,38 @@ class Pool(Generic[T]):
 
     def give(self, item: T) -> None:
         self._free.put(item)
+
+
+def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Iterator[T]:
+    """``items``, made in a thread of their own up to ``depth`` ahead (a stage before a stage).
+
+    An error there is raised here, after its thread has stopped.
+    """
+    made: queue.Queue = queue.Queue(depth)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            for item in items:
+                _put(made, item, cancel)
+            _put(made, _END, cancel)
+        except Cancelled:
+            pass
+        except BaseException as err:  # noqa: BLE001 - re-raised in the reader
+            errors.append(err)
+            cancel.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        while (item := _get(made, cancel)) is not _END:
+            yield item
+    except Cancelled:
+        thread.join()
+        if errors:
+            raise errors[0] from None
+        raise
+    thread.join()
 
 
 class Stages:

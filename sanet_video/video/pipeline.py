@@ -1,18 +1,20 @@
 """The frame loop: decode, batch, stylize, encode, with the audio passed alongside.
 
-Three stages overlap, joined by bounded queues (:mod:`sanet_video.video._stages`):
+Four stages overlap, joined by bounded queues (:mod:`sanet_video.video._stages`):
 a decoder thread converts frames (one reused swscale context, downscaling if asked)
-into recycled uint8 batch buffers, pinned on CUDA; the calling thread stylizes each
-batch (one transfer to the device, one back into a recycled host buffer); an encoder
-thread writes the frames and the audio in input order. Decoding and encoding run while
-the device works; errors in any stage stop all three and surface in the caller.
+into recycled uint8 batch buffers, pinned on CUDA; a flow thread computes each batch's
+optical flow on the host (:meth:`FrameStylizer.estimate`); the calling thread stylizes
+each batch (one transfer to the device, one back into a recycled host buffer); an
+encoder thread writes the frames and the audio in input order. Decoding, flow and
+encoding run while the device works; an error in any stage stops them all and surfaces
+in the caller.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import av
@@ -21,12 +23,13 @@ import torch
 from av.video.reformatter import VideoReformatter
 from tqdm import tqdm
 
-from ._stages import Pool, Stages
+from ._stages import Pool, Stages, prefetch
 from .sink import VideoSink
 from .source import VideoSource
 from .stylizer import FrameStylizer
 
-BUFFERS = 3  # batches in flight per direction: one being filled, one waiting, one in use
+INPUT_BUFFERS = 4  # batches being decoded, flowed and stylized, and one waiting
+OUTPUT_BUFFERS = 3  # batches being written, waiting and being filled
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,13 @@ def _batches(source: VideoSource, batches: Pool) -> Iterator[FrameBatch | av.Pac
         yield batch
 
 
+def _with_flow(items: Iterable[FrameBatch | av.Packet], stylizer: FrameStylizer,
+               full: bool) -> Iterator[tuple[FrameBatch, list] | av.Packet]:
+    """Each batch with the stylizer's host-side work (optical flow) done for it, in order."""
+    for item in items:
+        yield (item, stylizer.estimate(item.host_pixels(full))) if isinstance(item, FrameBatch) else item
+
+
 def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: FrameBatch,
         progress: bool = True, on_frames: Callable[[int], None] | None = None) -> RunSummary:
     """Stylize every frame of ``source`` into ``sink``, audio alongside; the sink is left open.
@@ -146,8 +156,8 @@ def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: Fr
     began = time.perf_counter()
     pinned = batch.device.type == "cuda"
     cancel = threading.Event()
-    outputs = Pool((torch.empty_like(batch.pixels, pin_memory=pinned) for _ in range(BUFFERS)), cancel)
-    inputs = Pool([batch] + [batch.spare() for _ in range(BUFFERS - 1)], cancel)
+    outputs = Pool((torch.empty_like(batch.pixels, pin_memory=pinned) for _ in range(OUTPUT_BUFFERS)), cancel)
+    inputs = Pool([batch] + [batch.spare() for _ in range(INPUT_BUFFERS - 1)], cancel)
     written = 0
     bar = tqdm(total=source.estimated_frames(), unit="frame", disable=not progress, dynamic_ncols=True,
                desc=source.path.name)
@@ -165,17 +175,21 @@ def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: Fr
         if on_frames is not None:
             on_frames(len(timing))
 
-    with bar, Stages(lambda: _batches(source, inputs), encode, cancel) as stages:
+    full = stylizer.options.full_batches
+
+    def produce() -> Iterator[tuple[FrameBatch, list] | av.Packet]:
+        return _with_flow(prefetch(_batches(source, inputs), cancel), stylizer, full)
+
+    with bar, Stages(produce, encode, cancel) as stages:
         for item in stages:
-            if isinstance(item, FrameBatch):
-                full = stylizer.options.full_batches
+            if isinstance(item, tuple):
+                batch, estimated = item
                 with torch.inference_mode():
-                    out = stylizer(item.host_pixels(full), item.frames(full))[:len(item.timing)]
+                    out = stylizer(batch.host_pixels(full), batch.frames(full), estimated)[:len(batch.timing)]
                     stylized = to_pixels(out, outputs.take())
-                timing = item.timing
-                item.clear()
-                inputs.give(item)
-                item = (stylized, timing)
+                item = (stylized, batch.timing)
+                batch.clear()
+                inputs.give(batch)
             stages.send(item)
     width, height = batch.size
     return RunSummary(written, time.perf_counter() - began, width, height)

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ..color import preserve_color
 from ..net import SANet, StyleCode
-from ..temporal import TemporalConfig, TemporalStylizer
+from ..temporal import FlowPair, TemporalConfig, TemporalStylizer
 
 
 @dataclass(frozen=True)
@@ -60,27 +60,33 @@ class FrameStylizer:
         self.temporal = TemporalStylizer(model, list(styles), options.temporal, list(options.style_weights),
                                          options.alpha)
 
-    def __call__(self, pixels: np.ndarray, frames: Tensor) -> Tensor:
+    def estimate(self, pixels: np.ndarray) -> list[FlowPair | None]:
+        """The host-only part (optical flow) for the next frames, in stream order; may run in
+        another thread ahead of :meth:`__call__`, which then gets its result."""
+        return self.temporal.estimate(pixels)
+
+    def __call__(self, pixels: np.ndarray, frames: Tensor, estimated: list[FlowPair | None] | None = None) -> Tensor:
         """Stylize the next frames of the stream.
 
         Args:
             pixels: (N, H, W, 3) uint8 RGB on the host; a view of a buffer that the next
                 batch overwrites, so copy what is kept beyond this call.
             frames: the same frames as (N, 3, H, W) float in [0, 1] on the model's device.
+            estimated: :meth:`estimate` of these frames, if it ran already.
 
         Returns:
             (N, 3, H, W) float32 in [0, 1] on the device.
         """
         dtype = self.options.autocast
         with torch.autocast(frames.device.type, dtype=dtype, enabled=dtype is not None):
-            out = self.stylize(pixels, frames).float()
+            out = self.stylize(pixels, frames, estimated).float()
         if self.options.preserve_color:
             out = preserve_color(out, frames)
         return out
 
-    def stylize(self, pixels: np.ndarray, frames: Tensor) -> Tensor:
+    def stylize(self, pixels: np.ndarray, frames: Tensor, estimated: list[FlowPair | None] | None = None) -> Tensor:
         """The network's output for the next frames, smoothed over time as configured."""
-        return self.temporal(pixels, frames)
+        return self.temporal(pixels, frames, estimated)
 
     def reset(self) -> None:
         """Forget the state carried from earlier frames (before a new stream)."""
