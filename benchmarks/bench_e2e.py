@@ -37,11 +37,12 @@ from sanet_video.video.sink import VideoSink
 from sanet_video.video.source import VideoSource
 
 ROOT = Path(__file__).resolve().parents[1]
-SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
+SIZES = {"360p": (640, 360), "480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080)}
 
 
-def make_clip(path: Path, size: tuple[int, int], frames: int) -> None:
-    """The example clip upscaled (bicubic) to ``size``, looped to ``frames`` frames, H.264 CRF 18."""
+def make_clip(path: Path, size: tuple[int, int], frames: int, skip: int = 0) -> None:
+    """The example clip from frame ``skip`` on, upscaled (bicubic) to ``size`` and looped
+    to ``frames`` frames; H.264 CRF 18."""
     with av.open(str(ROOT / "examples" / "city.mp4")) as src:
         originals = [f.to_ndarray(format="rgb24") for f in src.decode(video=0)]
     with av.open(str(path), "w") as out:
@@ -49,7 +50,7 @@ def make_clip(path: Path, size: tuple[int, int], frames: int) -> None:
         stream.width, stream.height, stream.pix_fmt = *size, "yuv420p"
         for i in range(frames):
             # Play forwards then backwards so that the loop has no jump.
-            k = i % (2 * len(originals) - 2)
+            k = (i + skip) % (2 * len(originals) - 2)
             rgb = originals[k if k < len(originals) else 2 * len(originals) - 2 - k]
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(*size, "yuv420p",
                                                                               interpolation="BICUBIC")
