@@ -17,7 +17,7 @@ Independent of any model. Conventions shared by every module:
 from flow.estimate import DIS_PRESETS, FARNEBACK_PRESETS, FlowEstimator, estimate_flow
 from flow.metrics import pair_warping_error, video_warping_error, warping_error
 from flow.occlusion import in_frame_mask, photometric_mask, validity_mask
-from flow.scenecut import CUT_THRESHOLD, color_histogram, histogram_distance, is_scene_cut
+from flow.scenecut import CUT_THRESHOLD, color_histogram, histogram_distance, intersection_distance, is_scene_cut
 from flow.synthetic import CameraMotion, Occluder, SyntheticClip, random_texture, synthetic_clip
 from flow.visualize import flow_to_rgb, flow_wheel
 from flow.warp import resize_flow, sample, warp
@@ -25,7 +25,7 @@ from flow.warp import resize_flow, sample, warp
 __all__ = [
     "CUT_THRESHOLD", "DIS_PRESETS", "FARNEBACK_PRESETS", "CameraMotion", "FlowEstimator",
     "Occluder", "SyntheticClip", "color_histogram", "estimate_flow", "flow_to_rgb", "flow_wheel",
-    "histogram_distance", "in_frame_mask", "is_scene_cut", "pair_warping_error", "photometric_mask",
+    "histogram_distance", "intersection_distance", "in_frame_mask", "is_scene_cut", "pair_warping_error", "photometric_mask",
     "random_texture", "resize_flow", "sample", "synthetic_clip", "validity_mask",
     "video_warping_error", "warp", "warping_error",
 ]

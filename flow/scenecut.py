@@ -27,9 +27,14 @@ def color_histogram(frame: Frames, bins: int = 8) -> np.ndarray:
     return hist.ravel() / hist.sum()
 
 
+def intersection_distance(first: np.ndarray, second: np.ndarray) -> float:
+    """``1 - histogram intersection`` of two normalised histograms, in [0, 1]."""
+    return 1.0 - float(np.minimum(first, second).sum())
+
+
 def histogram_distance(first: Frames, second: Frames, bins: int = 8) -> float:
-    """``1 - histogram intersection`` of the two frames' colour histograms, in [0, 1]."""
-    return 1.0 - float(np.minimum(color_histogram(first, bins), color_histogram(second, bins)).sum())
+    """:func:`intersection_distance` of the two frames' colour histograms."""
+    return intersection_distance(color_histogram(first, bins), color_histogram(second, bins))
 
 
 def is_scene_cut(previous: Frames, current: Frames, threshold: float = CUT_THRESHOLD,

@@ -25,6 +25,9 @@ An output-level variant blends the decoded frame with the warped previous output
 from __future__ import annotations
 
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,13 +36,16 @@ import torch.nn.functional as F
 from kornia.filters import gaussian_blur2d
 from torch import Tensor
 
-from flow import FlowEstimator, is_scene_cut, photometric_mask, resize_flow, validity_mask, warp
+from flow import (CUT_THRESHOLD, FlowEstimator, color_histogram, intersection_distance, photometric_mask,
+                  resize_flow, validity_mask, warp)
 
 from .errors import UserError
 from .function import style_attention_explicit
 from .net import SANet, StyleCode
 
 MODES = ("off", "spatial", "flow", "full")
+FLOW_THREADS = min(4, os.cpu_count() or 1)
+"""Threads computing optical flow of a batch's frame pairs side by side."""
 TARGETS = ("logits", "probs")
 
 
@@ -306,14 +312,16 @@ class TemporalStylizer:
         self.model, self.styles, self.conf = model, styles, conf
         self.style_weights, self.alpha, self.masks = style_weights, alpha, masks
         self.filter = TemporalAttention(conf) if conf.temporal != "off" else None
-        self.estimator = FlowEstimator(conf.flow, conf.flow_preset, scale=conf.flow_scale) if conf.needs_flow else None
         self.previous_frame: np.ndarray | None = None
+        self.previous_histogram: np.ndarray | None = None
         self.previous_output: Tensor | None = None
         self.cuts = 0
+        self.pool = ThreadPoolExecutor(FLOW_THREADS, thread_name_prefix="flow")
+        self._local = threading.local()
 
     def reset(self) -> None:
         """Forget the stream: the next frame starts afresh (a new clip or a scene cut)."""
-        self.previous_frame, self.previous_output = None, None
+        self.previous_frame, self.previous_histogram, self.previous_output = None, None, None
         if self.filter is not None:
             self.filter.reset()
 
@@ -322,24 +330,38 @@ class TemporalStylizer:
 
         Call it on consecutive frames in order (it carries the last frame and detects scene
         cuts); it touches no device, so a pipeline can run it in a thread ahead of the model.
+        The colour histograms and the pairs' flows are computed in a pool of threads.
         """
-        if self.estimator is None:
+        if not self.conf.needs_flow:
             return [None] * len(frames)
-        out: list[FlowPair | None] = []
-        previous = self.previous_frame
-        for frame in frames:
-            if previous is not None and self.conf.scene_cuts and is_scene_cut(previous, frame):
+        cuts = self.conf.scene_cuts
+        histograms = list(self.pool.map(color_histogram, frames)) if cuts else [None] * len(frames)
+        pairs: list[tuple[np.ndarray, np.ndarray] | None] = []
+        previous, previous_histogram = self.previous_frame, self.previous_histogram
+        for frame, histogram in zip(frames, histograms):
+            if previous is not None and cuts and intersection_distance(previous_histogram, histogram) > CUT_THRESHOLD:
                 self.cuts += 1
                 previous = None
-            if previous is None:
-                out.append(None)
-            else:
-                backward, forward = self.estimator.bidirectional(previous, frame)
-                gray = self.estimator.gray(np.stack([previous, frame])) if self.conf.photometric > 0 else None
-                out.append(FlowPair(backward, forward, gray))
-            previous = frame
+            pairs.append(None if previous is None else (previous, frame))
+            previous, previous_histogram = frame, histogram
+        estimated = list(self.pool.map(self._flow_pair, pairs))
         self.previous_frame = frames[-1].copy()  # the caller may reuse its buffer
-        return out
+        self.previous_histogram = previous_histogram
+        return estimated
+
+    def _flow_pair(self, pair: tuple[np.ndarray, np.ndarray] | None) -> FlowPair | None:
+        """Both flows of a (previous, current) pair, with this thread's own estimator
+        (OpenCV releases the GIL; one DIS instance must not serve two threads)."""
+        if pair is None:
+            return None
+        estimator = getattr(self._local, "estimator", None)
+        if estimator is None:
+            estimator = self._local.estimator = FlowEstimator(self.conf.flow, self.conf.flow_preset,
+                                                              scale=self.conf.flow_scale)
+        previous, frame = pair
+        backward, forward = estimator.bidirectional(previous, frame)
+        gray = estimator.gray(np.stack([previous, frame])) if self.conf.photometric > 0 else None
+        return FlowPair(backward, forward, gray)
 
     def motions(self, frames: np.ndarray, device: torch.device,
                 estimated: list[FlowPair | None] | None = None) -> list[Motion | None]:
