@@ -248,3 +248,12 @@ def packet_spans(path: Path) -> list[tuple[int, int]]:
     """(offset, size) in ``path`` of each video packet, in file order."""
     with av.open(str(path)) as container:
         return [(p.pos, p.size) for p in container.demux(container.streams.video[0]) if p.size]
+
+
+def media_folder(folder: Path, video_size: tuple[int, int], frames: int, photo_size: tuple[int, int],
+                 style_size: tuple[int, int]) -> Path:
+    """A folder with clip.mp4 (with AAC audio), photo.png and style.png."""
+    make_video(folder / "clip.mp4", size=video_size, frames=frames, audio=("aac",))
+    make_image(folder / "photo.png", size=photo_size)
+    make_image(folder / "style.png", size=style_size)
+    return folder

@@ -20,7 +20,7 @@ from pathlib import Path
 import av.error
 import pytest
 import torch
-from _media import make_image, make_video, probe
+from _media import make_image, make_video, media_folder, probe
 
 from sanet_video.batch.manifest import MANIFEST
 from sanet_video.batch.worker import Worker
@@ -34,11 +34,7 @@ BATCH = ("--style-size", "32", "--devices", "cpu", "--quiet")
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("media")
-    make_video(folder / "clip.mp4", size=(64, 48), frames=8, audio=("aac",))
-    make_image(folder / "photo.png", size=(96, 64))
-    make_image(folder / "style.png", size=(48, 40))
-    return folder
+    return media_folder(tmp_path_factory.mktemp("media"), (64, 48), 8, (96, 64), (48, 40))
 
 
 def run_cli(capsys, *args: str | Path) -> tuple[int, str]:

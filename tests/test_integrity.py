@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from _media import make_image, make_video, probe
+from _media import media_folder, probe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,11 +30,7 @@ FAST = ("--style-size", "32", "--device", "cpu", "--quiet")
 
 @pytest.fixture(scope="module")
 def media(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("media")
-    make_video(folder / "clip.mp4", size=(48, 32), frames=3, audio=("aac",))
-    make_image(folder / "photo.png", size=(40, 32))
-    make_image(folder / "style.png", size=(40, 32))
-    return folder
+    return media_folder(tmp_path_factory.mktemp("media"), (48, 32), 3, (40, 32), (40, 32))
 
 
 # Weights and VGG: verified by SHA-256 before use, never unpickled.
