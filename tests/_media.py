@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -257,3 +258,9 @@ def media_folder(folder: Path, video_size: tuple[int, int], frames: int, photo_s
     make_image(folder / "photo.png", size=photo_size)
     make_image(folder / "style.png", size=style_size)
     return folder
+
+
+def interruptible() -> None:
+    """``preexec_fn`` for a child that the test interrupts: Ctrl-C handling as in a terminal,
+    also when the tests themselves run in the background (where SIGINT is inherited ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from _media import make_image, make_video, probe
+from _media import interruptible, make_image, make_video, probe
 from PIL import Image
 
 from sanet_video.batch.discovery import MediaFile, Style, find_media
@@ -282,7 +282,7 @@ def _run_until_done_then(signum: int, library: Path, out_dir: Path, style: Path,
     """Start a batch, send ``signum`` once its first job is recorded as done, and wait for it."""
     process = subprocess.Popen([sys.executable, "-m", "sanet_video", "batch", str(library), str(out_dir),
                                 "--style", str(style), "--style-size", "32", "--devices", devices],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     deadline = time.monotonic() + 120
     while '"status": "done"' not in ((out_dir / MANIFEST).read_text() if (out_dir / MANIFEST).exists() else ""):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from _media import make_audio_only, make_empty_video, make_image, make_png_header, make_video, probe
+from _media import interruptible, make_audio_only, make_empty_video, make_image, make_png_header, make_video, probe
 from PIL import Image
 
 from sanet_video import config
@@ -235,7 +235,7 @@ def test_interrupt_leaves_no_file(media, tmp_path, sig):
     output.parent.mkdir()
     process = subprocess.Popen([sys.executable, "-m", "sanet_video", source, media / "style.png", output,
                                 "--batch-size", "1"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, preexec_fn=interruptible)
     deadline = time.monotonic() + 60
     while not list(output.parent.glob(".*.partial.mp4")) and time.monotonic() < deadline:
         time.sleep(0.05)

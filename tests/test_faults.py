@@ -20,7 +20,7 @@ from pathlib import Path
 import av.error
 import pytest
 import torch
-from _media import make_image, make_video, media_folder, probe
+from _media import interruptible, make_image, make_video, media_folder, probe
 
 from sanet_video.batch.manifest import MANIFEST
 from sanet_video.batch.worker import Worker
@@ -218,7 +218,7 @@ def test_signal_during_a_batch_keeps_the_manifest_consistent(media, tmp_path, ca
     out_dir = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "sanet_video", "batch", library, out_dir, "--style",
                                 media / "style.png", "--style-size", "32", "--devices", "cpu", "--batch-size", "1"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     deadline = time.monotonic() + 120
     while '"status": "done"' not in ((out_dir / MANIFEST).read_text() if (out_dir / MANIFEST).exists() else ""):
         assert process.poll() is None and time.monotonic() < deadline, process.communicate()

@@ -95,7 +95,10 @@ class VideoSource:
     @property
     def rotation_matrix(self) -> list[int] | None:
         """The display matrix (9 integers, 16.16 fixed point) of the video, if it has one."""
-        side_data = self.first_frame.side_data
+        try:
+            side_data = self.first_frame.side_data
+        except ValueError:  # side data of a type this PyAV does not know (found by fuzzing a TIFF)
+            return None
         if "DISPLAYMATRIX" not in side_data:
             return None
         return np.frombuffer(bytes(side_data["DISPLAYMATRIX"]), dtype=np.int32).tolist()
