@@ -183,13 +183,13 @@ def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: Fr
     with bar, Stages(produce, encode, cancel) as stages:
         for item in stages:
             if isinstance(item, tuple):
-                batch, estimated = item
+                filled, estimated = item
                 with torch.inference_mode():
-                    out = stylizer(batch.host_pixels(full), batch.frames(full), estimated)[:len(batch.timing)]
+                    out = stylizer(filled.host_pixels(full), filled.frames(full), estimated)[:len(filled.timing)]
                     stylized = to_pixels(out, outputs.take())
-                item = (stylized, batch.timing)
-                batch.clear()
-                inputs.give(batch)
+                item = (stylized, filled.timing)
+                filled.clear()
+                inputs.give(filled)
             stages.send(item)
     width, height = batch.size
     return RunSummary(written, time.perf_counter() - began, width, height)
