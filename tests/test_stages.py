@@ -105,3 +105,27 @@ def test_an_error_two_stages_upstream_reaches_the_caller():
         with Stages(lambda: (x * 2 for x in prefetch(decode(), cancel)), lambda x: None, cancel) as stages:
             for item in stages:
                 stages.send(item)
+
+
+def test_caller_error_stops_a_chained_prefetch_thread_before_returning():
+    """The source is closed right after the stages exit: no thread may still be decoding from it."""
+    reading = threading.Event()
+    closed_source = []
+
+    def decode():
+        for frame in range(1000):
+            reading.set()
+            time.sleep(0.05)  # a decode call that does not watch the cancel event
+            assert not closed_source, "decoded from a closed source"
+            yield frame
+
+    before = threading.active_count()
+    cancel = threading.Event()
+    with pytest.raises(KeyboardInterrupt):
+        with Stages(lambda: (x for x in prefetch(decode(), cancel)), lambda x: None, cancel) as stages:
+            for item in stages:
+                if item == 3:
+                    raise KeyboardInterrupt
+                stages.send(item)
+    closed_source.append(True)
+    assert threading.active_count() == before

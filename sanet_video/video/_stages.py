@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -57,10 +57,12 @@ class Pool(Generic[T]):
         self._free.put(item)
 
 
-def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Iterator[T]:
+def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Generator[T, None, None]:
     """``items``, made in a thread of their own up to ``depth`` ahead (a stage before a stage).
 
-    An error there is raised here, after its thread has stopped.
+    An error there is raised here, after its thread has stopped. Closing this generator
+    early (or an error while reading it) sets ``cancel`` and waits for the thread, so
+    nothing still reads the source once the reader has given up.
     """
     made: queue.Queue = queue.Queue(depth)
     errors: list[BaseException] = []
@@ -78,15 +80,20 @@ def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Ite
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
+    finished = False
     try:
         while (item := _get(made, cancel)) is not _END:
             yield item
+        finished = True
     except Cancelled:
-        thread.join()
         if errors:
+            thread.join()
             raise errors[0] from None
         raise
-    thread.join()
+    finally:
+        if not finished:  # the reader failed or was closed early: its thread must stop too
+            cancel.set()
+        thread.join()
 
 
 class Stages:
@@ -122,9 +129,14 @@ class Stages:
             self._cancel.set()
 
     def _producer(self) -> None:
-        for item in self._produce():
-            _put(self._made, item, self._cancel)
-        _put(self._made, _END, self._cancel)
+        items = self._produce()
+        try:
+            for item in items:
+                _put(self._made, item, self._cancel)
+            _put(self._made, _END, self._cancel)
+        finally:  # closing it stops (and joins) any prefetch thread chained inside
+            if isinstance(items, Generator):
+                items.close()
 
     def _consumer(self) -> None:
         while (item := _get(self._sent, self._cancel)) is not _END:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import av
@@ -137,11 +138,12 @@ def _batches(source: VideoSource, batches: Pool) -> Iterator[FrameBatch | av.Pac
         yield batch
 
 
-def _with_flow(items: Iterable[FrameBatch | av.Packet], stylizer: FrameStylizer,
+def _with_flow(items: Generator[FrameBatch | av.Packet, None, None], stylizer: FrameStylizer,
                full: bool) -> Iterator[tuple[FrameBatch, list] | av.Packet]:
     """Each batch with the stylizer's host-side work (optical flow) done for it, in order."""
-    for item in items:
-        yield (item, stylizer.estimate(item.host_pixels(full))) if isinstance(item, FrameBatch) else item
+    with closing(items):
+        for item in items:
+            yield (item, stylizer.estimate(item.host_pixels(full))) if isinstance(item, FrameBatch) else item
 
 
 def run(source: VideoSource, sink: VideoSink, stylizer: FrameStylizer, batch: FrameBatch,
