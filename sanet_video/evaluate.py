@@ -10,6 +10,9 @@ reports, as in docs/MODEL_CARD.md:
 - content loss: MSE of mean-variance-normalised relu4_1 and relu5_1 (0 for identical
   features, about 4 for unrelated images).
 
+With ``--alphas 1,0.8,0.6`` it also reports the style ratio and content loss of each
+strength (alpha, the blend of SA(c, s) and SA(c, c)): the trade-off a user can choose.
+
 It also writes a gallery (photos down, styles across) as a JPEG.
 """
 
@@ -48,14 +51,17 @@ def load(path: Path, size: int, device: torch.device) -> Tensor:
 
 @torch.no_grad()
 def evaluate(model: SANet, data: Path, size: int = 512, pairs: int = 5, identity_count: int = 20,
-             device: torch.device = torch.device("cpu")) -> dict:
+             device: torch.device = torch.device("cpu"), alphas: tuple[float, ...] = (1.0,)) -> dict:
+    """Held-out metrics at strength 1; ``alphas`` adds the pairs' metrics at each strength."""
     contents = list_images(data, CONTENT_DIRS, held_out=True)
     styles = list_images(data, STYLE_DIRS, held_out=True)
     identity = []
     for path in tqdm(evenly_spaced(contents, identity_count), desc="identity", unit="img"):
         c = load(path, size, device)
         identity.append(psnr(model.stylize(c, [model.encode_style(c)]), c))
-    ratios, c_losses = [], []
+    alphas = tuple(dict.fromkeys((1.0, *alphas)))
+    ratios: dict[float, list[float]] = {alpha: [] for alpha in alphas}
+    c_losses: dict[float, list[float]] = {alpha: [] for alpha in alphas}
     style_paths = evenly_spaced(styles, pairs)
     style_imgs = [load(p, size, device) for p in style_paths]
     style_feats = [model.encoder(s) for s in style_imgs]
@@ -64,19 +70,29 @@ def evaluate(model: SANet, data: Path, size: int = 512, pairs: int = 5, identity
         c = load(path, size, device)
         c_feats = model.encoder(c)
         for s_feats, code in zip(style_feats, codes):
-            out_feats = model.encoder(model.stylize(c, [code]))
-            ratios.append((style_loss(out_feats, s_feats) / style_loss(c_feats, s_feats)).item())
-            c_losses.append(content_loss(out_feats[3:], c_feats[3:]).item())
-    return {
+            own_style_loss = style_loss(c_feats, s_feats)
+            for alpha in alphas:
+                out_feats = model.encoder(model.stylize(c, [code], alpha=alpha))
+                ratios[alpha].append((style_loss(out_feats, s_feats) / own_style_loss).item())
+                c_losses[alpha].append(content_loss(out_feats[3:], c_feats[3:]).item())
+
+    def mean(values: list[float], digits: int = 3) -> float:
+        return round(sum(values) / len(values), digits)
+
+    metrics = {
         "size": size,
-        "identity_psnr_db": round(sum(identity) / len(identity), 2),
-        "style_loss_ratio": round(sum(ratios) / len(ratios), 3),
-        "content_loss": round(sum(c_losses) / len(c_losses), 3),
+        "identity_psnr_db": mean(identity, 2),
+        "style_loss_ratio": mean(ratios[1.0]),
+        "content_loss": mean(c_losses[1.0]),
         "identity_images": len(identity),
-        "pairs": len(ratios),
+        "pairs": len(ratios[1.0]),
         "photos": [p.name for p in evenly_spaced(contents, pairs)],
         "styles": [p.name for p in style_paths],
     }
+    if len(alphas) > 1:
+        metrics["by_alpha"] = [{"alpha": alpha, "style_loss_ratio": mean(ratios[alpha]),
+                                "content_loss": mean(c_losses[alpha])} for alpha in sorted(alphas, reverse=True)]
+    return metrics
 
 
 @torch.no_grad()
@@ -115,10 +131,12 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--gallery", type=Path, help="write the gallery JPEG here")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--alphas", type=lambda text: tuple(float(a) for a in text.split(",")), default=(1.0,),
+                        help="also report the pairs' metrics at these strengths, e.g. 1,0.8,0.6")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = load_sanet(weights=args.weights, device=device)
-    metrics = evaluate(model, args.data, args.size, args.pairs, device=device)
+    metrics = evaluate(model, args.data, args.size, args.pairs, device=device, alphas=args.alphas)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
     print(json.dumps({k: v for k, v in metrics.items() if k not in ("photos", "styles")}))
