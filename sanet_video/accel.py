@@ -1,13 +1,13 @@
 """Speed settings for running a SANet on a device: autotuning and compilation.
 
-Measured on one H100 (docs/PERFORMANCE.md): cuDNN autotuning is always on for CUDA, and
-the layout stays NCHW there (channels-last made every reflection pad a layout copy: 55
-against 95 frames/s at 720p in eager bf16). On a CPU, oneDNN's convolutions prefer
-channels-last (1.25 -> 1.16 s per 640x360 frame eager, 1.01 -> 0.95 s compiled, bf16,
-2-core AVX512-BF16), and the attention's tokens are then views with no copy. ``torch.compile`` of the convolutional parts (encoder,
-merge conv, decoder) fuses the pads and ReLUs (217 frames/s at 720p), and on a CPU it
-also freezes the weights (pre-packed for oneDNN); it costs a compilation of 10-20 s per
-frame size, so it is an option.
+Measured (docs/PERFORMANCE.md): on one H100, cuDNN autotuning is always on and the
+layout stays NCHW (channels-last made every reflection pad a layout copy: 55 against 95
+frames/s at 720p in eager bf16). On a CPU, oneDNN's convolutions prefer channels-last
+(1.25 -> 1.16 s per 640x360 frame eager, 1.01 -> 0.95 s compiled; bf16, 2-core
+AVX512-BF16), and the attention's tokens are then views with no copy. ``torch.compile``
+of the convolutional parts (encoder, merge conv, decoder) fuses the pads and ReLUs (217
+frames/s at 720p on the H100), and on a CPU it also freezes the weights (pre-packed for
+oneDNN); it costs a compilation of 10-20 s per frame size, so it is an option.
 """
 
 from __future__ import annotations
