@@ -86,3 +86,54 @@ class CropSampler:
         good = (luma.std(dim=(1, 2)) >= min_std) & (luma.mean(dim=(1, 2)) >= min_mean)
         order = torch.argsort(good.float() + torch.rand(len(crops), device=crops.device), descending=True)
         return crops[order[:count]]
+
+
+def shuffle_patches(images: Tensor, grid: int, probability: float) -> Tensor:
+    """Cut each image into ``grid`` x ``grid`` tiles and permute them, with ``probability`` per image.
+
+    A style augmentation: the tiles keep the style's colours, strokes and channel
+    statistics (what the style loss measures) but lose the layout of its objects, so
+    attention cannot learn to copy whole faces or figures. H and W must be multiples
+    of ``grid``.
+    """
+    n, c, h, w = images.shape
+    th, tw = h // grid, w // grid
+    tiles = images.reshape(n, c, grid, th, grid, tw).permute(0, 2, 4, 1, 3, 5).reshape(n, grid * grid, c, th, tw)
+    order = torch.argsort(torch.rand(n, grid * grid, device=images.device), dim=1)
+    keep = torch.rand(n, device=images.device) >= probability
+    order = torch.where(keep[:, None], torch.arange(grid * grid, device=images.device), order)
+    shuffled = tiles[torch.arange(n, device=images.device)[:, None], order]
+    return shuffled.reshape(n, grid, grid, c, th, tw).permute(0, 3, 1, 4, 2, 5).reshape(n, c, h, w)
+
+
+def random_motion(count: int, size: int, max_degrees: float, max_scale: float, max_shift: float,
+                  device: torch.device) -> Tensor:
+    """Sampling grids of random small similarity motions, for ``F.grid_sample``.
+
+    Rotation uniform in +-``max_degrees``, scale in 1 +- ``max_scale``, translation
+    in +-``max_shift`` of the image size: the motion between two video frames.
+    Returns (count, size, size, 2).
+    """
+    def uniform(limit: float) -> Tensor:
+        return (torch.rand(count, device=device) * 2 - 1) * limit
+
+    angle = uniform(max_degrees) * (torch.pi / 180)
+    scale = 1 + uniform(max_scale)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, uniform(2 * max_shift)], 1),
+                         torch.stack([sin, cos, uniform(2 * max_shift)], 1)], 1)
+    return F.affine_grid(theta, [count, 1, size, size], align_corners=False)
+
+
+def move(images: Tensor, grid: Tensor) -> Tensor:
+    """``images`` resampled along ``grid`` (bilinear, zeros outside)."""
+    return F.grid_sample(images, grid.to(images.dtype), mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def moved_valid(grid: Tensor, margin: int) -> Tensor:
+    """(N, 1, H, W) mask of the pixels a motion takes from inside the image, ``margin`` px from its edge."""
+    n, h, w, _ = grid.shape
+    inside = (move(torch.ones(n, 1, h, w, device=grid.device), grid) > 0.999).float()
+    if margin > 0:  # erode, the frame's own border included (zeros around it)
+        inside = -F.max_pool2d(-F.pad(inside, (margin,) * 4), 2 * margin + 1, stride=1)
+    return inside > 0.5

@@ -86,3 +86,18 @@ def style_loss(output_feats: list[Tensor], style_feats: list[Tensor]) -> Tensor:
 def feature_mse(a: list[Tensor], b: list[Tensor]) -> Tensor:
     """Sum over layers of plain MSE between feature maps (the identity loss L_identity2)."""
     return sum(F.mse_loss(x.float(), y.float()) for x, y in zip(a, b))
+
+
+def stability_loss(output_of_moved: Tensor, moved_output: Tensor, valid: Tensor) -> Tensor:
+    """Temporal-stability regularizer: || S(T(c)) - T(S(c)) ||^2 over valid pixels.
+
+    For a small motion T of the content (as between video frames), the stylization S of
+    the moved content should be the moved stylization (the idea of ReReVST, Wang et al.
+    TIP 2020, and CCPL, Wu et al. ECCV 2022). ``valid`` (N, 1, H, W) is 1 where T(S(c))
+    is defined by S(c) (inside the frame, away from its borders), else 0.
+
+    Returns the mean squared difference over valid pixels and channels; 0 for T = identity.
+    """
+    weight = valid.float()
+    squared = (output_of_moved.float() - moved_output.float()).square() * weight
+    return squared.sum() / (weight.sum() * output_of_moved.shape[1]).clamp_min(1.0)

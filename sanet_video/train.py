@@ -1,7 +1,10 @@
 """Train SANet: ``python -m sanet_video.train --config configs/train.yaml``.
 
 Losses and weights as in the paper and its reference code (Section 3.3):
-L = 1 * L_c + 3 * L_s + 50 * L_identity1 + 1 * L_identity2. Adam with
+L = 1 * L_c + 3 * L_s + 50 * L_identity1 + 1 * L_identity2, plus, for SANet v2, an
+optional stability term (``function.stability_loss`` on a random small motion of the
+content) and style crops whose tiles are shuffled (``data.shuffle_patches``). ``--init``
+starts from shipped weights (e.g. ``v1``) instead of from scratch. Adam with
 lr / (1 + decay * iteration). Random crops are drawn on the device; bf16 autocast and
 channels_last on CUDA. The run writes into ``out``: checkpoint shards (fp32
 safetensors, each under 16 MiB), ``state.json``, ``loss.csv``, ``loss.png`` and
@@ -28,13 +31,13 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from . import config as cfg
-from .data import CONTENT_DIRS, STYLE_DIRS, CropSampler, list_images
-from .function import content_loss, feature_mse, style_loss
+from .data import CONTENT_DIRS, STYLE_DIRS, CropSampler, list_images, move, moved_valid, random_motion, shuffle_patches
+from .function import content_loss, feature_mse, stability_loss, style_loss
 from .net import SANet
 from .vgg_stats import channel_means
-from .weights import SCALE_PREFIX, split_state
+from .weights import SCALE_PREFIX, read_weights, split_state
 
-LOSS_NAMES = ("content", "style", "identity1", "identity2")
+LOSS_NAMES = ("content", "style", "identity1", "identity2", "stability")
 # Checkpoint shards by parameter prefix; VGG scales travel with the decoder.
 SHARDS = {"sa": ("transform.sa4.", "transform.sa5."), "merge": ("transform.merge.",),
           "decoder": ("decoder.", SCALE_PREFIX)}
@@ -45,6 +48,7 @@ class TrainConfig:
     data: str = field(default="../shared/datasets/sanet-train", metadata={"help": "training set folder"})
     out: str = field(default="runs/train", metadata={"help": "output folder"})
     resume: str | None = field(default=None, metadata={"help": "checkpoint folder to continue from"})
+    init: str | None = field(default=None, metadata={"help": "start from shipped weights (v1, ...) or a weights file"})
     vgg_scales: str | None = field(default=None, metadata={"help": "VGG scales from sanet_video.vgg_stats"})
     iterations: int = 160_000
     max_minutes: float = 0.0
@@ -58,6 +62,13 @@ class TrainConfig:
     style_weight: float = 3.0
     identity1_weight: float = 50.0
     identity2_weight: float = 1.0
+    stability_weight: float = 0.0
+    motion_degrees: float = 2.0
+    motion_scale: float = 0.03
+    motion_shift: float = 0.03
+    motion_noise: float = 0.0
+    style_shuffle: float = 0.0
+    shuffle_grid: int = 4
     log_every: int = 50
     checkpoint_every: int = 1000
     sample_every: int = 2000
@@ -68,6 +79,10 @@ class TrainConfig:
     def check(self) -> None:
         if self.iterations <= 0 or self.batch_size <= 0 or self.crop < 32:
             raise cfg.UserError("iterations and batch_size must be positive and crop at least 32")
+        if self.shuffle_grid < 1 or self.crop % (8 * self.shuffle_grid):
+            raise cfg.UserError("shuffle_grid must divide crop into tiles of a multiple of 8 px")
+        if not 0 <= self.style_shuffle <= 1:
+            raise cfg.UserError("style_shuffle is a probability, from 0 to 1")
 
 
 def lr_at(step: int, conf: TrainConfig, start: int) -> float:
@@ -78,11 +93,14 @@ def lr_at(step: int, conf: TrainConfig, start: int) -> float:
     return lr
 
 
-def training_losses(model: SANet, content: Tensor, style: Tensor) -> Tensor:
-    """The four losses of the paper for one batch, as a (4,) tensor.
+def training_losses(model: SANet, content: Tensor, style: Tensor,
+                    motion: tuple[Tensor, Tensor, float] | None = None) -> Tensor:
+    """The four losses of the paper and the stability loss for one batch, as a (5,) tensor.
 
     The stylized output and the two identity reconstructions I_cc, I_ss go through
-    the transform, the decoder and the encoder as one batch of 3N.
+    the transform, the decoder and the encoder as one batch of 3N. ``motion`` is
+    (sampling grid, valid mask, noise std) of a small motion T (``data.random_motion``):
+    the stability loss compares S(T(c) + noise) with T(S(c)); without it, it is 0.
     """
     n = content.shape[0]
     with torch.no_grad():
@@ -101,7 +119,17 @@ def training_losses(model: SANet, content: Tensor, style: Tensor) -> Tensor:
     loss_id1 = F.mse_loss(icc.float(), content) + F.mse_loss(iss.float(), style)
     loss_id2 = feature_mse([f[n:2 * n] for f in out_feats], c_feats) + \
         feature_mse([f[2 * n:] for f in out_feats], s_feats)
-    return torch.stack([loss_c, loss_s, loss_id1, loss_id2])
+    loss_t = loss_c.new_zeros(())
+    if motion is not None:
+        grid, valid, noise = motion
+        moved = move(content, grid)
+        if noise > 0:
+            moved = (moved + noise * torch.randn_like(moved)).clamp(0, 1)
+        with torch.no_grad():
+            m4, m5 = model.encoder(moved)[3:]
+        output_of_moved = model.decoder(model.transform(m4, s4, m5, s5))
+        loss_t = stability_loss(output_of_moved, move(decoded[:n], grid), valid)
+    return torch.stack([loss_c, loss_s, loss_id1, loss_id2, loss_t])
 
 
 def save_checkpoint(model: SANet, scales: dict[str, Tensor], out: Path, iteration: int, extra: dict) -> None:
@@ -192,6 +220,8 @@ def train(conf: TrainConfig) -> None:
     if conf.resume:
         state, start, _ = load_checkpoint(Path(conf.resume))
         scales, params = split_state(state)
+    elif conf.init:
+        scales, params = split_state(read_weights(conf.init))
     elif conf.vgg_scales:
         scales, params = load_file(conf.vgg_scales), None
     else:
@@ -214,7 +244,7 @@ def train(conf: TrainConfig) -> None:
     params_to_train = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
     opt = torch.optim.Adam(params_to_train, lr=conf.lr, fused=cuda)
     weights = torch.tensor([conf.content_weight, conf.style_weight, conf.identity1_weight,
-                            conf.identity2_weight], device=device)
+                            conf.identity2_weight, conf.stability_weight], device=device)
     loss_fn = torch.compile(training_losses) if conf.compile else training_losses
 
     csv_path = out / "loss.csv"
@@ -238,11 +268,18 @@ def train(conf: TrainConfig) -> None:
             group["lr"] = lr_at(step, conf, start)
         content = contents.sample(conf.batch_size)
         style = styles.sample_textured(conf.batch_size)
+        if conf.style_shuffle > 0:
+            style = shuffle_patches(style, conf.shuffle_grid, conf.style_shuffle)
+        motion = None
+        if conf.stability_weight > 0:
+            grid = random_motion(conf.batch_size, conf.crop, conf.motion_degrees, conf.motion_scale,
+                                 conf.motion_shift, device)
+            motion = (grid, moved_valid(grid, margin=conf.crop // 16), conf.motion_noise)
         if cuda:
             content = content.contiguous(memory_format=torch.channels_last)
             style = style.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            losses = loss_fn(model, content, style)
+            losses = loss_fn(model, content, style, motion)
         total = (losses * weights).sum()
         opt.zero_grad(set_to_none=True)
         total.backward()
@@ -258,7 +295,7 @@ def train(conf: TrainConfig) -> None:
             writer.writerow([step, f"{lr_at(step - 1, conf, start):.3e}", *[f"{v:.5f}" for v in values],
                              f"{rate:.2f}", f"{now - progress.t0:.0f}"])
             log.flush()
-            print(progress.line(step, values[:4]), flush=True)
+            print(progress.line(step, values[:len(LOSS_NAMES)]), flush=True)
             if not all(math.isfinite(v) for v in values):
                 raise RuntimeError(f"loss is not finite at iteration {step}")
         if step % conf.checkpoint_every == 0:

@@ -88,6 +88,25 @@ def read_state(path: Path, sha256: str) -> dict[str, torch.Tensor]:
         raise UserError(f"weights file {path} cannot be read ({err}); reinstall sanet-video") from None
 
 
+def read_weights(weights: "SANetWeights | str | Path") -> dict[str, torch.Tensor]:
+    """The checked state of shipped weights (an entry or its name) or of a ``.safetensors`` file.
+
+    A file needs its meta JSON (with ``sha256``) beside it, as :mod:`sanet_video.export_weights`
+    writes it; that is how candidates are evaluated before they ship.
+    """
+    if isinstance(weights, Path) or str(weights).endswith(".safetensors"):
+        path = Path(weights)
+        meta_path = path.with_suffix(".json")
+        try:
+            sha256 = json.loads(meta_path.read_text())["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UserError(f"{meta_path} is missing or has no sha256; keep the weights' meta file beside "
+                            "them") from None
+        return read_state(path, sha256)
+    entry = SANetWeights.resolve(weights)
+    return read_state(entry.path, entry.meta["sha256"])
+
+
 def split_state(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """(VGG scales by conv name, transform and decoder parameters)."""
     scales = {k[len(SCALE_PREFIX):]: v for k, v in state.items() if k.startswith(SCALE_PREFIX)}
@@ -106,12 +125,13 @@ def build_from_state(state: dict[str, torch.Tensor]) -> SANet:
     return model
 
 
-def load_sanet(*, weights: SANetWeights | str = SANetWeights.DEFAULT,
+def load_sanet(*, weights: SANetWeights | str | Path = SANetWeights.DEFAULT,
                device: torch.device | str = "cpu") -> SANet:
     """SANet with trained weights, in eval mode.
 
     Args:
-        weights: an entry of :class:`SANetWeights` or its name ("default", "v1").
+        weights: an entry of :class:`SANetWeights`, its name ("default", "v1"), or a
+            ``.safetensors`` file with its meta JSON beside it (a candidate being evaluated).
         device: where to put the model.
 
     Returns:
@@ -120,6 +140,4 @@ def load_sanet(*, weights: SANetWeights | str = SANetWeights.DEFAULT,
     Raises:
         UserError: the weights file is missing, corrupt or does not fit.
     """
-    entry = SANetWeights.resolve(weights)
-    state = read_state(entry.path, entry.meta["sha256"])
-    return build_from_state(state).to(device).eval()
+    return build_from_state(read_weights(weights)).to(device).eval()

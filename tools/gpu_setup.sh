@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # On the GPU machine: copy whatever this call carried out of the synced tree into /root:
-# wheels (.whl, .whl2, installed into /root/site), training data (.gpu/data), a snapshot
+# wheels (.whl, .whl2, .gpu/whl*, installed into /root/site), training data (.gpu/data), a snapshot
 # of the committed code (.gpu/src, made by `git archive`; else the synced tree's code goes
 # to /root/src), a checkpoint (runs/ckpt). Pieces may come in separate calls.
 set -eu
-for wheels in .whl .whl2; do
+for wheels in .whl .whl2 .gpu/whl*; do
   if ls $wheels/*.whl >/dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /root/site $wheels/*.whl
   fi
