@@ -13,7 +13,9 @@ reports, as in docs/MODEL_CARD.md:
 With ``--alphas 1,0.8,0.6`` it also reports the style ratio and content loss of each
 strength (alpha, the blend of SA(c, s) and SA(c, c)): the trade-off a user can choose.
 
-It also writes a gallery (photos down, styles across) as a JPEG.
+It also writes a gallery (photos down, styles across) as a JPEG, and with
+``--portrait-gallery`` a second one of face-free photos under portrait styles: a model
+that copies whole style patches paints faces and eyes into landscapes there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ from .data import CONTENT_DIRS, STYLE_DIRS, list_images, read_rgb
 from .function import content_loss, style_loss
 from .net import SANet
 from .weights import load_sanet
+
+
+# Held-out photos without people or animals, and portrait styles (faces, a figure, an animal's
+# head): held-out ones first, then training styles the gallery of v1 showed pasting from.
+FACE_FREE_PHOTOS = ("endless_sky_land__beach3@2x.webp", "endless_sky_land__canyon01@2x.webp",
+                    "endless_sky_land__mountain4@2x.webp", "gcompris__brandenburgGate.webp",
+                    "gcompris__TajMahal_background.webp", "widelands__autumnleaves.webp")
+PORTRAIT_STYLES = ("munch_the_scream.webp", "gcompris_paintings__board16_0_Albrecht_D_rer_Lion_1494.webp",
+                   "picasso_self_portrait_1907.webp", "kahlo_self_portrait_thorn_necklace.webp",
+                   "vangogh_self_portrait_1889.webp", "leonardo_mona_lisa.webp")
 
 
 def evenly_spaced(items: list, count: int) -> list:
@@ -95,9 +107,15 @@ def evaluate(model: SANet, data: Path, size: int = 512, pairs: int = 5, identity
     return metrics
 
 
+def named(data: Path, folders: tuple[str, ...], names: tuple[str, ...]) -> list[Path]:
+    """The images of ``names`` found in ``folders`` of ``data``, in that order."""
+    found = {p.name: p for held_out in (True, False) for p in list_images(data, folders, held_out)}
+    return [found[name] for name in names if name in found]
+
+
 @torch.no_grad()
-def gallery(model: SANet, data: Path, path: Path, count: int = 6, cell: int = 160, size: int = 384,
-            device: torch.device = torch.device("cpu")) -> None:
+def gallery(model: SANet, contents: list[Path], styles: list[Path], path: Path, cell: int = 160,
+            size: int = 384, device: torch.device = torch.device("cpu"), alpha: float = 1.0) -> None:
     """Photos down the left, styles along the top, each output a ``cell`` px square (centre crop)."""
     from PIL import Image
 
@@ -108,15 +126,13 @@ def gallery(model: SANet, data: Path, path: Path, count: int = 6, cell: int = 16
         crop = img[..., top:top + side, left:left + side]
         return torch.nn.functional.interpolate(crop, size=(cell, cell), mode="bilinear", antialias=True)
 
-    contents = evenly_spaced(list_images(data, CONTENT_DIRS, held_out=True), count)
-    styles = evenly_spaced(list_images(data, STYLE_DIRS, held_out=True), count)
     style_imgs = [load(p, size, device) for p in styles]
     codes = [model.encode_style(s) for s in style_imgs]
     cells = [torch.ones(1, 3, cell, cell, device=device)] + [square(s) for s in style_imgs]
     for p in tqdm(contents, desc="gallery", unit="photo"):
         c = load(p, size, device)
-        cells += [square(c)] + [square(model.stylize(c, [code])) for code in codes]
-    grid = make_grid(torch.cat(cells).cpu(), nrow=count + 1, padding=2, pad_value=1.0)
+        cells += [square(c)] + [square(model.stylize(c, [code], alpha=alpha)) for code in codes]
+    grid = make_grid(torch.cat(cells).cpu(), nrow=len(styles) + 1, padding=2, pad_value=1.0)
     array = (grid.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).save(path, quality=85)
@@ -125,24 +141,33 @@ def gallery(model: SANet, data: Path, path: Path, count: int = 6, cell: int = 16
 def main() -> None:
     parser = argparse.ArgumentParser(description="Held-out metrics and gallery of the shipped SANet weights.")
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets/sanet-train"))
-    parser.add_argument("--weights", default="default")
+    parser.add_argument("--weights", default="default", help="shipped weights (v1, ...) or a .safetensors file")
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=5, help="photos x styles of the metrics (0: galleries only)")
     parser.add_argument("--gallery", type=Path, help="write the gallery JPEG here")
+    parser.add_argument("--portrait-gallery", type=Path, help="write the face-free photos x portrait styles JPEG here")
+    parser.add_argument("--gallery-alpha", type=float, default=1.0, help="strength used in the galleries")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--alphas", type=lambda text: tuple(float(a) for a in text.split(",")), default=(1.0,),
                         help="also report the pairs' metrics at these strengths, e.g. 1,0.8,0.6")
     args = parser.parse_args()
     device = torch.device(args.device)
     model = load_sanet(weights=args.weights, device=device)
-    metrics = evaluate(model, args.data, args.size, args.pairs, device=device, alphas=args.alphas)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    print(json.dumps({k: v for k, v in metrics.items() if k not in ("photos", "styles")}))
+    if args.pairs > 0:  # --pairs 0: galleries only
+        metrics = evaluate(model, args.data, args.size, args.pairs, device=device, alphas=args.alphas)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+        print(json.dumps({k: v for k, v in metrics.items() if k not in ("photos", "styles")}))
     if args.gallery:
-        gallery(model, args.data, args.gallery, device=device)
+        contents = evenly_spaced(list_images(args.data, CONTENT_DIRS, held_out=True), 6)
+        styles = evenly_spaced(list_images(args.data, STYLE_DIRS, held_out=True), 6)
+        gallery(model, contents, styles, args.gallery, device=device, alpha=args.gallery_alpha)
         print(f"wrote {args.gallery}")
+    if args.portrait_gallery:
+        gallery(model, named(args.data, CONTENT_DIRS, FACE_FREE_PHOTOS), named(args.data, STYLE_DIRS, PORTRAIT_STYLES),
+                args.portrait_gallery, device=device, alpha=args.gallery_alpha)
+        print(f"wrote {args.portrait_gallery}")
 
 
 if __name__ == "__main__":

@@ -166,8 +166,10 @@ def plot_losses(csv_path: Path, png_path: Path) -> None:
     steps = [int(r["iteration"]) for r in rows]
     fig, axes = plt.subplots(1, len(LOSS_NAMES), figsize=(4 * len(LOSS_NAMES), 3.2))
     for ax, name in zip(axes, LOSS_NAMES):
-        ax.plot(steps, [float(r[name]) for r in rows], lw=0.8)
-        ax.set_yscale("log")
+        values = [float(r.get(name) or 0.0) for r in rows]  # runs before v2 have no stability column
+        ax.plot(steps, values, lw=0.8)
+        if min(values) > 0:
+            ax.set_yscale("log")
         ax.set_title(f"{name} loss")
         ax.set_xlabel("iteration")
         ax.grid(alpha=0.3)

@@ -51,6 +51,7 @@ class SANetWeights(Enum):
     """Weights trained for this project on the offline ``sanet-train`` set (see docs/MODEL_CARD.md)."""
 
     V1 = _WeightsFile("sanet_v1")
+    V2 = _WeightsFile("sanet_v2")  # a candidate of the v2 recipe; the default stays V1 until V2 wins
     DEFAULT = V1
 
     @property

@@ -16,9 +16,17 @@ from sanet_video.data import CONTENT_DIRS, list_images, read_rgb
 from sanet_video.evaluate import psnr
 
 
-def test_default_points_at_a_checksummed_fp16_file():
-    entry = SANetWeights.DEFAULT
-    assert entry is SANetWeights.resolve("default") is SANetWeights.resolve("v1")
+VARIANTS = list(SANetWeights)  # each shipped file once (DEFAULT is an alias)
+
+
+def test_default_is_v1_until_v2_wins():
+    assert SANetWeights.DEFAULT is SANetWeights.resolve("default") is SANetWeights.resolve("v1")
+    assert [w.name for w in VARIANTS] == ["V1", "V2"]
+
+
+@pytest.mark.parametrize("entry", VARIANTS, ids=lambda w: w.name)
+def test_every_variant_is_a_checksummed_fp16_file(entry):
+    assert entry.meta["file"] == entry.path.name
     assert sha256_of(entry.path) == entry.meta["sha256"]
     state = load_file(str(entry.path))
     params = {k: v for k, v in state.items() if not k.startswith("vgg_scales.")}
@@ -48,13 +56,19 @@ def test_corrupted_weights_file_is_refused(tmp_path, monkeypatch):
         load_sanet()
 
 
-def test_shipped_weights_rebuild_held_out_photo(model, train_data):
+@pytest.mark.parametrize("entry", VARIANTS, ids=lambda w: w.name)
+def test_shipped_weights_rebuild_held_out_photo(entry, train_data):
+    model = load_sanet(weights=entry)
     photo = list_images(train_data, CONTENT_DIRS, held_out=True)[0]
     content = read_rgb(photo, 256)[None].float() / 255
-    rebuilt = model.stylize(content, [model.encode_style(content)])
+    with torch.no_grad():
+        rebuilt = model.stylize(content, [model.encode_style(content)])
     assert psnr(rebuilt, content) > 20.0
 
 
 def test_meta_is_json_with_recipe():
     meta = json.loads(SANetWeights.V1.path.with_suffix(".json").read_text())
     assert meta["recipe"]["style_weight"] == 3.0 and meta["recipe"]["identity1_weight"] == 50.0
+    v2 = SANetWeights.V2.meta
+    assert v2["recipe"]["init"] == "v1" and v2["recipe"]["stability_weight"] > 0
+    assert {"identity_psnr_db", "style_loss_ratio", "content_loss", "by_alpha"} <= v2["metrics"].keys()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -20,9 +21,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True,
                         help="output folder: cache/ (finished cells) and report/ (index.html, CSV, JSON, plots)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--weights", help="override the file's settings.weights (v1, v2, ...)")
+    parser.add_argument("--device", help="override the file's settings.device (cpu, cuda)")
     args = parser.parse_args(argv)
     try:
         experiment = load_experiment(args.config)
+        overrides = {k: v for k, v in (("weights", args.weights), ("device", args.device)) if v is not None}
+        experiment.settings = dataclasses.replace(experiment.settings, **overrides)
         result = GridRunner(experiment, CellCache(args.out / "cache"), progress=not args.quiet).run()
         write_report(experiment, result, args.out / "report", args.config.name)
     except UserError as err:
