@@ -304,13 +304,13 @@ class TemporalStylizer:
         model: the SANet.
         styles: style codes from ``model.encode_style``.
         conf: temporal settings.
-        style_weights, alpha, masks: as for :meth:`SANet.stylize`.
+        style_weights, alpha: as for :meth:`SANet.stylize`.
     """
 
     def __init__(self, model: SANet, styles: list[StyleCode], conf: TemporalConfig,
-                 style_weights: list[float] | None = None, alpha: float = 1.0, masks: Tensor | None = None) -> None:
+                 style_weights: list[float] | None = None, alpha: float = 1.0) -> None:
         self.model, self.styles, self.conf = model, styles, conf
-        self.style_weights, self.alpha, self.masks = style_weights, alpha, masks
+        self.style_weights, self.alpha = style_weights, alpha
         self.filter = TemporalAttention(conf) if conf.temporal != "off" else None
         self.previous_frame: np.ndarray | None = None
         self.previous_histogram: np.ndarray | None = None
@@ -385,13 +385,16 @@ class TemporalStylizer:
 
     @torch.inference_mode()
     def __call__(self, frames: np.ndarray, content: Tensor,
-                 estimated: list[FlowPair | None] | None = None) -> Tensor:
+                 estimated: list[FlowPair | None] | None = None, masks: Tensor | None = None) -> Tensor:
         """Stylize consecutive frames.
 
         Args:
             frames: (N, H, W, 3) uint8 RGB on the host, for optical flow.
             content: the same frames as (N, 3, H, W) floats in [0, 1] on the model's device.
             estimated: :meth:`estimate` of ``frames``, if it ran already.
+            masks: spatial control of these frames, as for :meth:`SANet.stylize`; each style's
+                attention is smoothed over time before its mask weighs it, so a mask that
+                moves moves the style's region without smearing it.
 
         Returns:
             (N, 3, H, W) stylized frames in [0, 1].
@@ -399,7 +402,7 @@ class TemporalStylizer:
         motions = self.motions(frames, content.device, estimated)
         if self.filter is not None:
             self.filter.set_motion(motions, tuple(content.shape[-2:]))
-        out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, self.masks,
+        out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, masks,
                                  attention_filter=self.filter)
         if self.conf.blends_outputs:
             out = self._blend_outputs(out, motions)
