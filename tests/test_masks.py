@@ -228,7 +228,7 @@ content moves otherwise, so a warp of the previous output would drag the old bou
 
 
 @torch.inference_mode()
-@pytest.mark.parametrize("temporal", ["flow", "full"])
+@pytest.mark.parametrize("temporal", ["flow"])
 def test_temporal_smoothing_keeps_a_moving_mask_boundary(model, scene, temporal):
     _, _, codes = scene
     pixels = np.stack([moving_frame(i, 128, 96) for i in range(6)])
