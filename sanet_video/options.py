@@ -87,7 +87,6 @@ class StylizeOptions(TemporalConfig):
         if self.crf is not None and not 0 <= self.crf <= 63:
             raise UserError(f"crf must be between 0 and 51 (h264, h265) or 63 (vp9), got {self.crf}")
         parse_styles(self.styles)
-        parse_masks(self.styles)
 
 
 def _choice(name: str, value: str, choices: tuple[str, ...]) -> None:

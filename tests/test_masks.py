@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from _media import make_image, make_video, moving_frame
 from PIL import Image
 
+from sanet_video.api import stylize_image
 from sanet_video.cli import main
 from sanet_video.masks import read_mask
 from sanet_video.net import _pad_to_multiple
@@ -179,6 +180,8 @@ def test_white_mask_through_the_command_line_equals_no_mask(media, tmp_path, cap
     assert code == 0, err
     plain, masked = (np.asarray(Image.open(tmp_path / name), np.int16) for name in ("plain.png", "masked.png"))
     assert np.abs(plain - masked).max() <= 1
+    stylize_image(media / "photo.png", [(media / "a.png", 1, media / "white.png")], tmp_path / "api.png", style_size=64)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "api.png"), np.int16), masked)
 
 
 @pytest.mark.parametrize("spec,expected", [
@@ -279,3 +282,13 @@ def test_batch_takes_a_mask_next_to_its_style(media, tmp_path, capsys):
     code = main(["batch", str(inputs), str(out), "--styles", str(styles), "--devices", "cpu", "--quiet"])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and f"mask {styles / 'c.mask.png'} belongs to no style" in err, err
+
+
+def test_batch_styles_need_not_all_have_masks(media, tmp_path, capsys):
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    (inputs / "photo.png").write_bytes((media / "photo.png").read_bytes())
+    code = main(["batch", str(inputs), str(out), "--style", f"{media / 'a.png'}:mask={media / 'left.png'}",
+                 "--style", str(media / "b.png"), "--style-size", "32", "--devices", "cpu", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(p.name for p in out.glob("*.png")) == ["photo__a.png", "photo__b.png"]

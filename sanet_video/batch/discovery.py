@@ -20,7 +20,7 @@ from av.stream import Disposition
 
 from ..errors import UserError
 from ..image_io import is_still_image
-from ..options import parse_masks, parse_styles
+from ..options import parse_styles, split_mask
 from ..video.source import VideoSource, open_input
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -143,8 +143,8 @@ def find_styles(specs: list[str]) -> list[Style]:
             without its style, or two styles of the same name.
     """
     styles = []
-    masks = parse_masks(specs) or [None] * len(specs)
-    for spec, (path, weight), mask in zip(specs, parse_styles(specs), masks, strict=True):
+    for spec, (path, weight) in zip(specs, parse_styles(specs), strict=True):
+        mask = split_mask(spec)[1]  # each style on its own: some may have a mask, others not
         path = path.absolute()  # workers elsewhere must find it
         if weight != 1.0:
             raise UserError(f"style {spec!r} has a weight, but a batch applies each style on its own; drop the weight")
