@@ -58,7 +58,7 @@ def is_mask_video(path: Path) -> bool:
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         pass
     raise UserError(f"mask {path} is neither an image nor a video; give a grayscale PNG or JPEG "
-                    "(or, for a video, a mask video with one frame per frame)")
+                    "(or, for a video, a mask video of the same length)")
 
 
 def read_mask(path: Path, size: tuple[int, int]) -> Tensor:
@@ -85,8 +85,8 @@ class MaskVideo:
         size: (height, width) of the frames the masks are for.
 
     Raises:
-        UserError: the file cannot be read as a video, or its header says it holds a
-            different number of frames than the input.
+        UserError: the file cannot be read as a video, or the headers say that it and the
+            input differ by more than a frame (rounding); :meth:`finish` checks the exact count.
     """
 
     def __init__(self, path: Path, source: VideoSource, size: tuple[int, int]) -> None:
@@ -106,7 +106,7 @@ class MaskVideo:
 
     def _wrong_length(self, mine: int, theirs: int) -> UserError:
         span = " in the chosen range" if self.source.offset or self.source.end is not None else ""
-        return UserError(f"mask video {self.path} has {mine} frames but input {self.source.path} has {theirs}{span}; "
+        return UserError(f"mask video {self.path} has {mine} frames{span} but input {self.source.path} has {theirs}; "
                          "export the mask for the same frames as the input")
 
     def take(self, count: int) -> Tensor:

@@ -17,7 +17,6 @@ from PIL import Image
 from sanet_video.api import stylize_image
 from sanet_video.cli import main
 from sanet_video.masks import read_mask
-from sanet_video.net import _pad_to_multiple
 from sanet_video.temporal import TemporalConfig, TemporalStylizer
 
 H, W = 48, 64  # multiples of 16: the halves of the frame are whole cells at relu4_1 (8 px) and relu5_1 (16 px)
@@ -60,9 +59,10 @@ def merge_inputs(model) -> Iterator[list[torch.Tensor]]:
 
 
 def reference_sa(model, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """SA(c, s) at relu4_1 plus SA(c, s) at relu5_1 upsampled, straight from the SA modules (paper Eq. 4's input)."""
-    c = model.encoder(_pad_to_multiple(content)[0])
-    s = model.encoder(_pad_to_multiple(style)[0])
+    """SA(c, s) at relu4_1 plus SA(c, s) at relu5_1 upsampled, straight from the SA modules (paper Eq. 4's input).
+
+    Sides are multiples of 16, so the model pads nothing."""
+    c, s = model.encoder(content), model.encoder(style)
     out4 = model.transform.sa4(c[3], s[3])
     return out4 + F.interpolate(model.transform.sa5(c[4], s[4]), size=out4.shape[-2:], mode="nearest")
 
@@ -210,6 +210,19 @@ def test_a_mask_video_of_the_wrong_length_is_refused(media, tmp_path, capsys, fr
     assert code == 1 and err.count("\n") == 1, err
     assert f"mask video {mask} has {frames} frames but input {media / 'clip.mp4'} has 6" in err, when
     assert sorted(tmp_path.iterdir()) == [mask]
+
+
+def test_start_and_duration_apply_to_the_mask_video(media, tmp_path, capsys):
+    full, short = write_mask_video(tmp_path / "full.mp4", [W // 2] * 6), write_mask_video(tmp_path / "4.mp4", [W] * 4)
+    code, err = cli(capsys, media / "clip.mp4", tmp_path / "out.mp4", "--style", f"{media / 'a.png'}:mask={full}",
+                    "--start", "0.08", "--duration", "0.12")
+    assert code == 0, err
+    with av.open(str(tmp_path / "out.mp4")) as video:
+        assert video.streams.video[0].frames == 3
+    code, err = cli(capsys, media / "clip.mp4", tmp_path / "out2.mp4", "--style", f"{media / 'a.png'}:mask={short}",
+                    "--start", "0.08")
+    assert code == 1 and f"mask video {short} has 2 frames in the chosen range but input" in err, err
+    assert not (tmp_path / "out2.mp4").exists()
 
 
 def test_a_mask_video_for_a_still_image_is_refused(media, tmp_path, capsys):
