@@ -2,9 +2,11 @@
 
 Example::
 
-    from sanet_video import stylize_video
+    from sanet_video import stylize_image, stylize_video
     summary = stylize_video("in.mp4", [("starry.jpg", 0.7), ("wave.jpg", 0.3)], "out.mp4", alpha=0.8)
     print(summary.frames, summary.fps)
+    # Spatial control: a mask per style (a grayscale image, or for a video also a mask video)
+    stylize_image("photo.jpg", [("starry.jpg", 1, "sky.png"), ("woodcut.jpg", 1, "ground.png")], "out.png")
 
 Every keyword of :class:`~sanet_video.options.StylizeOptions` is accepted. To stylize
 many files with the same styles, build one :class:`~sanet_video.stylist.Stylist`
@@ -21,17 +23,27 @@ from typing import Any
 
 from . import config
 from .net import SANet
-from .options import StylizeOptions
+from .options import MASK_TAG, StylizeOptions
 from .stylist import Stylist
 from .video.pipeline import RunSummary
 
 StylePath = str | PathLike
-Styles = StylePath | Sequence[StylePath | tuple[StylePath, float]]
+StyleItem = StylePath | tuple[StylePath, float] | tuple[StylePath, float, StylePath]
+"""A style: its path, (path, weight), or (path, weight, mask)."""
+Styles = StylePath | Sequence[StyleItem]
+
+
+def _spec(item: StyleItem) -> str:
+    """A style as a ``PATH[:WEIGHT][:mask=MASK]`` item."""
+    if not isinstance(item, tuple):
+        return str(item)
+    path, weight, *mask = item
+    return f"{path}:{weight}" + "".join(f"{MASK_TAG}{m}" for m in mask)
 
 
 def _options(styles: Styles, options: StylizeOptions | None, overrides: dict[str, Any], caller: str) -> StylizeOptions:
     items = [styles] if isinstance(styles, (str, PathLike)) else list(styles)
-    specs = [f"{item[0]}:{item[1]}" if isinstance(item, tuple) else str(item) for item in items]
+    specs = [_spec(item) for item in items]
     base = dataclasses.asdict(options) if options is not None else {}
     return config.from_dict(StylizeOptions, {**base, **overrides, "styles": specs}, caller)
 
@@ -42,7 +54,9 @@ def stylize_image(content: StylePath, styles: Styles, output: StylePath, *,
 
     Args:
         content: the photo: any mode Pillow reads (grayscale, RGBA, CMYK, 16-bit...).
-        styles: a style image path, or a list of paths and (path, weight) pairs.
+        styles: a style image path, or a list of paths, (path, weight) pairs and
+            (path, weight, mask) triples (spatial control: a mask each, or none); a path
+            may also be written ``PATH[:WEIGHT][:mask=MASK]``.
         output: where to write the result.
         options: base options; ``overrides`` (any StylizeOptions field) win over them.
         model: an already loaded SANet, to skip loading it again.
@@ -64,7 +78,8 @@ def stylize_video(video: StylePath, styles: Styles, output: StylePath, *,
 
     Args:
         video: the input video.
-        styles: a style image path, or a list of paths and (path, weight) pairs.
+        styles: as for :func:`stylize_image`; a mask may also be a mask video with the
+            input's frame count (frame i masks frame i).
         output: where to write the result (container from the extension).
         options: base options; ``overrides`` (any StylizeOptions field) win over them.
         model: an already loaded SANet, to skip loading it again.

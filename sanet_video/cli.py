@@ -38,8 +38,9 @@ class _Parser(argparse.ArgumentParser):
 def add_stylize_options(parser: argparse.ArgumentParser) -> None:
     """``--config``, ``--style`` and one option per field of StylizeOptions."""
     parser.add_argument("--config", metavar="YAML", help="read options from this file (command-line options win)")
-    parser.add_argument("--style", dest="styles", action="append", metavar="PATH[:WEIGHT]",
-                        help="a style image, optionally weighted; repeat to mix styles")
+    parser.add_argument("--style", dest="styles", action="append", metavar="PATH[:WEIGHT][:mask=MASK]",
+                        help="a style image, optionally weighted; repeat to mix styles; with a mask each, "
+                             "styles take regions (MASK: grayscale image or mask video, white = this style)")
     config.add_arguments(parser, StylizeOptions, skip=("styles", *_FLAGS))
     for name in _FLAGS:
         field = StylizeOptions.__dataclass_fields__[name]
@@ -55,6 +56,7 @@ def _stylize_parser() -> _Parser:
         epilog="Examples:\n"
                "  python -m sanet_video examples/city.mp4 examples/starry_night.jpg /tmp/city_starry.mp4\n"
                "  python -m sanet_video photo.jpg --style a.jpg:0.7 --style b.jpg:0.3 out.png\n"
+               "  python -m sanet_video photo.jpg --style sky.jpg:mask=sky.png --style land.jpg:mask=land.png out.png\n"
                "  python -m sanet_video in.mkv style.jpg out.mkv --config configs/stylize.yaml --alpha 0.8",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", metavar="INPUT [STYLE] OUTPUT",

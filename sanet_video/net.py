@@ -143,13 +143,16 @@ class Transform(nn.Module):
 
     def attend(self, content4: Tensor, content5: Tensor, code: StyleCode,
                queries: list[Tensor] | None = None,
-               on_attended: Callable[[list[Tensor]], list[Tensor]] | None = None) -> Tensor:
+               on_attended: Callable[[list[Tensor]], list[Tensor]] | None = None,
+               weights: tuple[Tensor | float, Tensor | float] = (1.0, 1.0)) -> Tensor:
         """The merge conv's input: SA at relu4_1 plus SA at relu5_1 upsampled.
 
         Args:
             queries: precomputed (and possibly filtered) queries; computed if omitted.
             on_attended: applied to the two attention outputs before ``out_conv``
                 (temporal smoothing hooks in here).
+            weights: what the SA outputs at relu4_1 and relu5_1 are multiplied by before
+                the upsampling and the sum: a number, or a per-position map on that level's grid.
         """
         q4, q5 = queries if queries is not None else self.queries(content4, content5)
         attended = [style_attention(q4, code.key4, code.value4), style_attention(q5, code.key5, code.value5)]
@@ -157,7 +160,7 @@ class Transform(nn.Module):
             attended = on_attended(attended)
         out4 = self.sa4.project(content4, attended[0])
         out5 = self.sa5.project(content5, attended[1])
-        return out4 + F.interpolate(out5, size=out4.shape[-2:], mode="nearest")
+        return weights[0] * out4 + F.interpolate(weights[1] * out5, size=out4.shape[-2:], mode="nearest")
 
     def forward(self, content4: Tensor, style4: Tensor, content5: Tensor, style5: Tensor) -> Tensor:
         return self.merge(self.attend(content4, content5, self.style_code(style4, style5)))
@@ -242,8 +245,16 @@ class SANet(nn.Module):
             alpha: strength: the merge conv's input is
                 alpha * A(c, s) + (1 - alpha) * A(c, c), where A is the sum of the two
                 SA outputs; alpha = 0 reproduces the content through SA(c, c).
-            masks: (len(styles), H, W) spatial control, one non-negative map per style;
-                they are resized to relu4_1 and normalised to sum 1 at each position.
+            masks: spatial control (paper Section 4.3): (len(styles), H, W), or
+                (N, len(styles), H, W) for one set per image, of non-negative coverages,
+                1 meaning "this style here". At relu4_1 and relu5_1 each map is averaged
+                over the cells of that level (area downsampling of the frame, padded like
+                it), giving m_i per position; the content's own SA(c, c) covers what the
+                masks leave, u = max(0, 1 - sum_i m_i); each style's SA output is weighted
+                by m_i / (sum_i m_i + u) and SA(c, c) by u / (sum_i m_i + u), before the
+                upsampling of relu5_1 and the merge. So masks that add up to 1 or less are
+                used as they are, the rest of a pixel keeps the content, and overlapping
+                masks above 1 are normalised to sum 1. A(c, s) above is this mix.
             attention_filter: per-stream smoothing of queries and attention outputs
                 (``sanet_video.temporal``); the batch is then consecutive frames.
 
@@ -255,35 +266,41 @@ class SANet(nn.Module):
         c4, c5 = feats[3], feats[4]
         if masks is not None:
             pad = (0, padded.shape[-1] - w, 0, padded.shape[-2] - h)
-            masks = F.pad(masks[None].float(), pad, mode="replicate")[0]
-        mix = self._style_mix(len(styles), style_weights, masks, c4)
+            masks = F.pad(masks.float().reshape(-1, *masks.shape[-3:]), pad, mode="replicate")
+        mix, uncovered = self._style_mix(len(styles), style_weights, masks, (c4, c5))
         queries = self.transform.queries(c4, c5)
         if attention_filter is not None:
             queries = attention_filter.queries(queries)
 
-        def attend(index: int, code: StyleCode) -> Tensor:
+        def attend(index: int, code: StyleCode, weights: tuple[Tensor | float, Tensor | float]) -> Tensor:
             hook = None if attention_filter is None else partial(attention_filter.attended, index)
-            return self.transform.attend(c4, c5, code, queries, hook)
+            return self.transform.attend(c4, c5, code, queries, hook, weights)
 
-        mixed = sum(m * attend(i, code) for i, (m, code) in enumerate(zip(mix, styles)))
-        if alpha < 1.0:
-            own = attend(-1, self.transform.style_code(c4, c5))
-            mixed = alpha * mixed + (1.0 - alpha) * own
+        mixed = sum(attend(i, code, (alpha * m4, alpha * m5)) for i, (code, (m4, m5)) in enumerate(zip(styles, mix)))
+        if alpha < 1.0 or masks is not None:
+            own = tuple(1.0 - alpha + alpha * u for u in uncovered)
+            mixed = mixed + attend(-1, self.transform.style_code(c4, c5), own)
         out = self.decoder(self.transform.merge(mixed))
         return out[..., :h, :w].clamp(0.0, 1.0)
 
     @staticmethod
     def _style_mix(count: int, weights: Sequence[float] | None, masks: Tensor | None,
-                   like: Tensor) -> list[Tensor | float]:
+                   levels: tuple[Tensor, Tensor]) -> tuple[list[tuple[Tensor | float, Tensor | float]],
+                                                          tuple[Tensor | float, Tensor | float]]:
+        """Each style's weights at relu4_1 and relu5_1, and those of SA(c, c) (see :meth:`stylize`)."""
         if masks is not None:
-            if masks.shape[0] != count:
-                raise ValueError(f"got {masks.shape[0]} masks for {count} styles")
-            small = F.interpolate(masks[None].float(), size=like.shape[-2:], mode="bilinear", align_corners=False)[0]
-            small = small.clamp_min(0) + 1e-6
-            small = small / small.sum(0, keepdim=True)
-            return [m.to(like.dtype) for m in small]
+            if masks.shape[1] != count:
+                raise ValueError(f"got {masks.shape[1]} masks for {count} styles")
+            per_level = []
+            for like in levels:
+                small = F.interpolate(masks, size=like.shape[-2:], mode="area")
+                uncovered = (1.0 - small.sum(1, keepdim=True)).clamp_min(0.0)
+                total = small.sum(1, keepdim=True) + uncovered
+                per_level.append(((small / total).to(like.dtype), (uncovered / total).to(like.dtype)))
+            (m4, u4), (m5, u5) = per_level
+            return [(m4[:, i:i + 1], m5[:, i:i + 1]) for i in range(count)], (u4, u5)
         weights = list(weights) if weights is not None else [1.0] * count
         if len(weights) != count or min(weights) < 0 or sum(weights) <= 0:
             raise ValueError("style weights must be one non-negative number per style, not all zero")
         total = sum(weights)
-        return [wt / total for wt in weights]
+        return [(wt / total, wt / total) for wt in weights], (0.0, 0.0)

@@ -33,7 +33,8 @@ class StylizeOptions(TemporalConfig):
     """
 
     styles: list[str] = field(default_factory=list, metadata=_help(
-        "style image, optionally with a mixing weight: PATH or PATH:WEIGHT; repeat to mix styles"))
+        "style image, optionally with a mixing weight and a mask: PATH[:WEIGHT][:mask=MASK]; repeat to mix "
+        "styles, with a mask each to give them regions (a weight then scales the mask)"))
     alpha: float = field(default=1.0, metadata=_help("style strength, 0 (content) to 1 (full style)"))
     style_size: int = field(default=512, metadata=_help(
         "resize each style image so its shorter side has this many pixels; 0 keeps its size"))
@@ -106,7 +107,7 @@ def parse_styles(specs: list[str]) -> list[tuple[Path, float]]:
     if not specs:
         raise UserError("no style image given; pass one as STYLE or with --style PATH[:WEIGHT]")
     styles = []
-    for spec in specs:
+    for spec in (split_mask(item)[0] for item in specs):
         path, weight = spec, 1.0
         head, sep, tail = spec.rpartition(":")
         if sep:
@@ -120,3 +121,33 @@ def parse_styles(specs: list[str]) -> list[tuple[Path, float]]:
     if sum(weight for _, weight in styles) <= 0:
         raise UserError("style weights are all zero; give at least one style a positive weight")
     return styles
+
+
+MASK_TAG = ":mask="
+
+
+def split_mask(spec: str) -> tuple[str, Path | None]:
+    """A ``PATH[:WEIGHT][:mask=MASK]`` style item as ``PATH[:WEIGHT]`` and the mask's path (None: no mask).
+
+    Raises:
+        UserError: ``:mask=`` with no path after it.
+    """
+    style, tag, mask = spec.partition(MASK_TAG)
+    if tag and not mask:
+        raise UserError(f"style {spec!r} ends in {MASK_TAG!r} without a mask file; give {style}{MASK_TAG}MASK.png")
+    return style, Path(mask) if tag else None
+
+
+def parse_masks(specs: list[str]) -> list[Path] | None:
+    """The mask of each style from ``PATH[:WEIGHT][:mask=MASK]`` items, or None where no style has one.
+
+    Raises:
+        UserError: some styles have a mask and others not (every region needs its style).
+    """
+    masks = [split_mask(spec)[1] for spec in specs]
+    paths = [mask for mask in masks if mask is not None]
+    if paths and len(paths) < len(masks):
+        bare = specs[masks.index(None)]
+        raise UserError(f"style {bare!r} has no mask but others have one; give every style a mask "
+                        f"({bare}{MASK_TAG}MASK.png), or none")
+    return paths or None

@@ -22,8 +22,9 @@ from .devices import resolve_device, resolve_precision
 from .errors import UserError
 from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, read_image, resize_short_side,
                        write_image)
+from .masks import FrameMasks, is_mask_video
 from .net import SANet, StyleCode
-from .options import StylizeOptions, parse_styles
+from .options import StylizeOptions, parse_masks, parse_styles
 from .outputs import atomic_output, check_output, write_error
 from .video.pipeline import FrameBatch, RunSummary, run
 from .video.sink import VideoSink
@@ -39,8 +40,8 @@ def temporal_config(options: StylizeOptions) -> TemporalConfig:
 
 
 def read_files(options: StylizeOptions, source: Path) -> list[Path]:
-    """Every file a run on ``source`` reads, which its output must not replace: the input and the styles."""
-    return [source, *(path for path, _ in parse_styles(options.styles))]
+    """Every file a run on ``source`` reads, which its output must not replace: the input, the styles, the masks."""
+    return [source, *(path for path, _ in parse_styles(options.styles)), *(parse_masks(options.styles) or [])]
 
 
 class Stylist:
@@ -52,7 +53,8 @@ class Stylist:
             ``options.weights`` if omitted.
 
     Raises:
-        UserError: a style image cannot be read, or the device or precision is not available.
+        UserError: a style image cannot be read, a mask is neither an image nor a video, or
+            the device or precision is not available.
     """
 
     def __init__(self, options: StylizeOptions, model: SANet | None = None) -> None:
@@ -61,6 +63,9 @@ class Stylist:
         self.device = resolve_device(options.device)
         autocast = resolve_precision(options.precision, self.device)
         specs = parse_styles(options.styles)
+        self.masks = parse_masks(options.styles)
+        for mask in self.masks or []:
+            is_mask_video(mask)  # a missing or unreadable mask is refused before the model loads
         images = [self._style_image(path) for path, _ in specs]
         model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
         self.model = optimize(model, self.device, options.compile)
@@ -82,15 +87,22 @@ class Stylist:
                             f"{MAX_PIXELS // 1_000_000} megapixels; use a smaller --style-size (default 512)")
         return resize_short_side(image, size)
 
-    def new_stylizer(self, still: bool = False) -> FrameStylizer:
-        """A fresh per-stream stylizer (no state carried from earlier inputs).
+    def new_stylizer(self, still: bool = False, masks: FrameMasks | None = None) -> FrameStylizer:
+        """A fresh per-stream stylizer (no state carried from earlier inputs), with ``masks`` if any.
 
         A still image is stylized without temporal smoothing.
         """
         options = self.stylizer_options
         if still:
             options = dataclasses.replace(options, temporal=TemporalConfig(temporal="off"))
-        return FrameStylizer(self.model, self.styles, options)
+        return FrameStylizer(self.model, self.styles, options, None if masks is None else masks.take)
+
+    def frame_masks(self, width: int, height: int, source: VideoSource | None = None) -> FrameMasks | None:
+        """The styles' masks for frames of ``width`` x ``height`` of one input (a video's ``source``); None
+        without masks."""
+        if self.masks is None:
+            return None
+        return FrameMasks(self.masks, self.stylizer_options.style_weights, (height, width), self.device, source)
 
     def stylize(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
         """Stylize an image or a video, told apart by the file's content (``on_frames``: see :meth:`video`)."""
@@ -113,8 +125,9 @@ class Stylist:
             if alpha is not None:
                 alpha = F.interpolate(alpha[None, None], size=(height, width), mode="bilinear", antialias=True)[0, 0]
         pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
+        stylizer = self.new_stylizer(still=True, masks=self.frame_masks(width, height))
         with torch.inference_mode(), self._memory(f"a {width}x{height} image", "--max-side (e.g. 1024)"):
-            out = self.new_stylizer(still=True)(pixels, rgb[None].to(self.device))[0].cpu()
+            out = stylizer(pixels, rgb[None].to(self.device))[0].cpu()
         with atomic_output(output) as temp:
             try:
                 write_image(temp, out, alpha, fmt)
@@ -132,9 +145,11 @@ class Stylist:
             raise UserError(f"input {source} is a video, so the output must be a video file "
                             f"(.mp4, .mkv, .mov, .webm), not {output.name}")
         video = VideoSource(source, self.options.start, self.options.duration)
+        masks = None
         try:
             first = video.first_frame
             width, height = fit_within(first.width, first.height, self.options.max_side)
+            masks = self.frame_masks(width, height, video)
             # A short clip needs no batch buffer larger than itself.
             capacity = max(1, min(self.options.batch_size, video.estimated_frames() or self.options.batch_size))
             advice = f"a smaller --batch-size (now {self.options.batch_size}) or --max-side (e.g. 720)"
@@ -143,13 +158,17 @@ class Stylist:
                 with atomic_output(output) as temp:
                     sink = VideoSink(temp, video, width, height, self.options)
                     try:
-                        summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet,
-                                      on_frames=on_frames)
+                        summary = run(video, sink, self.new_stylizer(masks=masks), batch,
+                                      progress=not self.options.quiet, on_frames=on_frames)
+                        if masks is not None:
+                            masks.finish(summary.frames)
                     except BaseException:
                         sink.abort()
                         raise
                     sink.close()
         finally:
+            if masks is not None:
+                masks.close()
             video.close()
         return summary
 

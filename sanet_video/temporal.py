@@ -304,17 +304,18 @@ class TemporalStylizer:
         model: the SANet.
         styles: style codes from ``model.encode_style``.
         conf: temporal settings.
-        style_weights, alpha, masks: as for :meth:`SANet.stylize`.
+        style_weights, alpha: as for :meth:`SANet.stylize`.
     """
 
     def __init__(self, model: SANet, styles: list[StyleCode], conf: TemporalConfig,
-                 style_weights: list[float] | None = None, alpha: float = 1.0, masks: Tensor | None = None) -> None:
+                 style_weights: list[float] | None = None, alpha: float = 1.0) -> None:
         self.model, self.styles, self.conf = model, styles, conf
-        self.style_weights, self.alpha, self.masks = style_weights, alpha, masks
+        self.style_weights, self.alpha = style_weights, alpha
         self.filter = TemporalAttention(conf) if conf.temporal != "off" else None
         self.previous_frame: np.ndarray | None = None
         self.previous_histogram: np.ndarray | None = None
         self.previous_output: Tensor | None = None
+        self.previous_masks: Tensor | None = None
         self.cuts = 0
         self.pool = ThreadPoolExecutor(FLOW_THREADS, thread_name_prefix="flow")
         self._local = threading.local()
@@ -322,6 +323,7 @@ class TemporalStylizer:
     def reset(self) -> None:
         """Forget the stream: the next frame starts afresh (a new clip or a scene cut)."""
         self.previous_frame, self.previous_histogram, self.previous_output = None, None, None
+        self.previous_masks = None
         if self.filter is not None:
             self.filter.reset()
 
@@ -385,13 +387,18 @@ class TemporalStylizer:
 
     @torch.inference_mode()
     def __call__(self, frames: np.ndarray, content: Tensor,
-                 estimated: list[FlowPair | None] | None = None) -> Tensor:
+                 estimated: list[FlowPair | None] | None = None, masks: Tensor | None = None) -> Tensor:
         """Stylize consecutive frames.
 
         Args:
             frames: (N, H, W, 3) uint8 RGB on the host, for optical flow.
             content: the same frames as (N, 3, H, W) floats in [0, 1] on the model's device.
             estimated: :meth:`estimate` of ``frames``, if it ran already.
+            masks: spatial control of these frames, as for :meth:`SANet.stylize`; each style's
+                attention is smoothed over time before its mask weighs it, and the output blend
+                distrusts the warp where the warped previous masks differ from the current ones
+                (a mask that moves with the content keeps it), so the styles' regions stay where
+                the masks of each frame put them, static or moving.
 
         Returns:
             (N, 3, H, W) stylized frames in [0, 1].
@@ -399,28 +406,35 @@ class TemporalStylizer:
         motions = self.motions(frames, content.device, estimated)
         if self.filter is not None:
             self.filter.set_motion(motions, tuple(content.shape[-2:]))
-        out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, self.masks,
+        out = self.model.stylize(content, self.styles, self.style_weights, self.alpha, masks,
                                  attention_filter=self.filter)
         if self.conf.blends_outputs:
-            out = self._blend_outputs(out, motions)
+            out = self._blend_outputs(out, motions, masks)
         return out
 
-    def _blend_outputs(self, out: Tensor, motions: list[Motion | None]) -> Tensor:
+    def _blend_outputs(self, out: Tensor, motions: list[Motion | None], masks: Tensor | None) -> Tensor:
+        """The output blend, distrusting the warp where the ``masks`` (if any) do not move with the flow."""
+        if masks is not None:
+            masks = masks.reshape(-1, *masks.shape[-3:]).expand(len(out), -1, -1, -1)
         frames = []
-        previous = self.previous_output
+        previous, previous_masks = self.previous_output, self.previous_masks
         for t, motion in enumerate(motions):
             current = out[t:t + 1]
+            current_masks = None if masks is None else masks[t:t + 1].to(current.dtype)
             if previous is not None and motion is not None:
                 grid = motion.on_grid(tuple(current.shape[-2:]), tuple(current.shape[-2:]))
                 weight = self.conf.output_blend * grid.valid
+                if current_masks is not None and previous_masks is not None:
+                    moved = warp(previous_masks, grid.flow.to(current.dtype), mode="bilinear")
+                    weight = weight * (1 - (current_masks - moved).abs().amax(1, keepdim=True)).clamp_min(0)
                 raw = current
                 current = (1 - weight) * current + weight * warp(previous, grid.flow, mode=self.conf.interpolation)
                 if self.conf.output_contrast > 0:
                     current = restore_contrast(current, raw, self.conf.output_contrast)
                 current = current.clamp(0.0, 1.0)  # bicubic warps and contrast may overshoot
             frames.append(current)
-            previous = current
-        self.previous_output = previous
+            previous, previous_masks = current, current_masks
+        self.previous_output, self.previous_masks = previous, previous_masks
         return torch.cat(frames)
 
 

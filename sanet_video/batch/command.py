@@ -39,10 +39,12 @@ def _parser() -> _Parser:
     add_stylize_options(parser)
     for action in parser._actions:
         if action.dest == "styles":
-            action.metavar = "PATH"
-            action.help = "a style image, or a folder of them; each style is applied on its own; repeat for more"
+            action.metavar = "PATH[:mask=MASK]"
+            action.help = ("a style image (with a mask, it styles only the mask's region), or a folder of them; "
+                           "each style is applied on its own; repeat for more")
     parser.add_argument("--styles", dest="styles", action="append", metavar="DIR",
-                        help="a folder whose images each are a style (same as --style DIR)")
+                        help="a folder whose images each are a style (same as --style DIR); NAME.mask.png in it "
+                             "is the mask of style NAME")
     config.add_arguments(parser, BatchOptions, skip=tuple(f.name for f in dataclasses.fields(StylizeOptions)))
     return parser
 

@@ -5,6 +5,8 @@ whose extension says image or video is kept, so that its job fails with a reason
 instead of vanishing (an animated GIF is a video). Hidden files and folders (names starting with a dot) are
 skipped; symbolic links are followed, each real folder is visited once (so link
 loops end), and the output folder is left out when it lies inside the input folder.
+In a folder of styles, ``NAME.mask.EXT`` is the mask of style ``NAME`` (spatial control,
+:mod:`sanet_video.masks`), not a style.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from av.stream import Disposition
 
 from ..errors import UserError
 from ..image_io import is_still_image
-from ..options import parse_styles
+from ..options import parse_styles, split_mask
 from ..video.source import VideoSource, open_input
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
@@ -42,10 +44,11 @@ class MediaFile:
 
 @dataclass(frozen=True)
 class Style:
-    """A style image and the name its outputs carry (the file's stem)."""
+    """A style image, the name its outputs carry (the file's stem) and its mask, if any."""
 
     name: str
     path: Path
+    mask: Path | None = None
 
 
 def classify(path: Path) -> str | None:
@@ -100,26 +103,58 @@ def find_media(root: Path, exclude: Path | None = None) -> tuple[list[MediaFile]
     return found, skipped
 
 
+MASK_SUFFIX = ".mask"
+"""``NAME.mask.EXT`` in a folder of styles is the mask of style ``NAME``."""
+
+
+def _folder_styles(folder: Path) -> list[Style]:
+    """The styles of a folder: its images but masks, each with its ``NAME.mask.EXT`` if there is one.
+
+    Raises:
+        UserError: a folder without style images, a mask without its style, or a style with two masks.
+    """
+    files = [p for p in sorted(folder.iterdir()) if _visible(p.name) and p.is_file()]
+    masks: dict[str, Path] = {}
+    for mask in (p for p in files if p.stem.endswith(MASK_SUFFIX)):
+        name = mask.stem.removesuffix(MASK_SUFFIX)
+        if name in masks:
+            raise UserError(f"style {name} in {folder} has two masks, {masks[name].name} and {mask.name}; "
+                            "keep one")
+        masks[name] = mask
+    images = [p for p in files if not p.stem.endswith(MASK_SUFFIX) and classify(p) == "image"]
+    if not images:
+        raise UserError(f"style folder {folder} holds no image; put style images in it or name them")
+    orphans = sorted(set(masks) - {p.stem for p in images})
+    if orphans:
+        raise UserError(f"mask {masks[orphans[0]]} belongs to no style: {folder} has no style image named "
+                        f"{orphans[0]}; name a mask after its style (NAME.mask.png next to NAME.jpg) or remove it")
+    return [Style(p.stem, p, masks.get(p.stem)) for p in images]
+
+
 def find_styles(specs: list[str]) -> list[Style]:
     """The style images named by ``specs``: image files, or folders whose images each are a style.
 
+    A style file may carry a mask (``PATH:mask=MASK``); a folder's styles take their masks
+    from it (``NAME.mask.EXT``).
+
     Raises:
         UserError: a path that does not exist, a mixing weight (a batch applies each
-            style on its own), a folder without images, or two styles of the same name.
+            style on its own), a folder without images, a mask given to a folder, a mask
+            without its style, or two styles of the same name.
     """
     styles = []
     for spec, (path, weight) in zip(specs, parse_styles(specs), strict=True):
+        mask = split_mask(spec)[1]  # each style on its own: some may have a mask, others not
         path = path.absolute()  # workers elsewhere must find it
         if weight != 1.0:
             raise UserError(f"style {spec!r} has a weight, but a batch applies each style on its own; drop the weight")
         if path.is_dir():
-            images = [p for p in sorted(path.iterdir())
-                      if _visible(p.name) and p.is_file() and classify(p) == "image"]
-            if not images:
-                raise UserError(f"style folder {path} holds no image; put style images in it or name them")
-            styles += [Style(p.stem, p) for p in images]
+            if mask is not None:
+                raise UserError(f"style folder {path} is given a mask; put each style's mask next to it in the "
+                                f"folder instead (NAME{MASK_SUFFIX}.png next to NAME.jpg)")
+            styles += _folder_styles(path)
         elif path.is_file():
-            styles.append(Style(path.stem, path))
+            styles.append(Style(path.stem, path, None if mask is None else mask.absolute()))
         else:
             raise UserError(f"style image {path} not found; check the path")
     unique: dict[Path, Style] = {}

@@ -1,7 +1,7 @@
 """Which jobs to run, and the manifest's record of each.
 
 A job is skipped when its last record says "done" and nothing it depends on has
-changed since: the input's and the style's content (SHA-256), the options that shape
+changed since: the input's, the style's and its mask's content (SHA-256), the options that shape
 the output, the weights, the output's name, and the output itself, still there with
 the recorded size and hash. Any other job runs again: new, failed before, interrupted
 ("started" but never recorded as ended), or changed. A job is claimed ("started") as
@@ -24,7 +24,7 @@ from .manifest import Manifest, Record, fingerprint, unchanged
 from .options import BatchOptions
 from .report import Report
 
-_DEPENDENCIES = (("input_file", "input changed"), ("style_file", "style changed"),
+_DEPENDENCIES = (("input_file", "input changed"), ("style_file", "style changed"), ("mask_file", "mask changed"),
                  ("options", "options changed"), ("weights", "weights changed"), ("output", "output renamed"))
 
 
@@ -72,6 +72,8 @@ class Scheduler:
         return {"input": job.key[0], "style": job.key[1], "output": job.relative_output.as_posix(),
                 "input_file": self._file(job.media.path, previous and previous.get("input_file")),
                 "style_file": {"path": str(job.style.path), **self._file(job.style.path, None)},
+                "mask_file": None if job.style.mask is None else {"path": str(job.style.mask),
+                                                                  **self._file(job.style.mask, None)},
                 "options": self.job_options, "weights": self.weights}
 
     def _unreadable(self, job: Job, err: OSError) -> JobResult:

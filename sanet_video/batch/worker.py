@@ -6,12 +6,12 @@ import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from pathlib import Path
 
 from ..errors import UserError
 from ..net import SANet
-from ..options import StylizeOptions
+from ..options import MASK_TAG, StylizeOptions
 from ..stylist import Stylist
+from .discovery import Style
 from .jobs import Job, JobResult
 from .manifest import fingerprint
 
@@ -31,15 +31,16 @@ class Worker:
         self.options = dataclasses.replace(options, device=device, overwrite=True, quiet=True)
         self.device = device
         self._model: SANet | None = None
-        self._stylists: OrderedDict[Path, Stylist] = OrderedDict()
+        self._stylists: OrderedDict[Style, Stylist] = OrderedDict()
 
-    def _stylist(self, style: Path) -> Stylist:
+    def _stylist(self, style: Style) -> Stylist:
         """The stylist of ``style``: the last :data:`CACHED_STYLES` used are kept."""
         if style in self._stylists:
             self._stylists.move_to_end(style)
             return self._stylists[style]
         # ":1" so that a colon in the file name is not read as a weight
-        stylist = Stylist(dataclasses.replace(self.options, styles=[f"{style}:1"]), self._model)
+        spec = f"{style.path}:1" + ("" if style.mask is None else f"{MASK_TAG}{style.mask}")
+        stylist = Stylist(dataclasses.replace(self.options, styles=[spec]), self._model)
         self._model = stylist.model
         self._stylists[style] = stylist
         if len(self._stylists) > CACHED_STYLES:
@@ -60,7 +61,7 @@ class Worker:
             if not out_dir.is_dir():
                 raise UserError(f"the output folder {out_dir} was removed; run the batch again")
             job.output.parent.mkdir(parents=True, exist_ok=True)
-            summary = self._stylist(job.style.path).stylize(job.media.path, job.output, on_frames)
+            summary = self._stylist(job.style).stylize(job.media.path, job.output, on_frames)
             output = fingerprint(job.output)
         except UserError as err:
             return JobResult.failed(job.key, str(err), seconds=time.perf_counter() - began, **timing)

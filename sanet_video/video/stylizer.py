@@ -10,7 +10,7 @@ flow) and as a float tensor on the device; :meth:`FrameStylizer.reset` clears it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,12 +51,16 @@ class FrameStylizer:
         model: SANet in eval mode, on the device the frames will be on.
         styles: the encoded styles, computed once per run.
         options: strength, mixing weights, colour preservation and precision.
+        masks: spatial control: given a number of frames, the masks of the stream's next
+            frames (see :meth:`SANet.stylize`); None for none.
     """
 
-    def __init__(self, model: SANet, styles: Sequence[StyleCode], options: StylizerOptions) -> None:
+    def __init__(self, model: SANet, styles: Sequence[StyleCode], options: StylizerOptions,
+                 masks: Callable[[int], Tensor] | None = None) -> None:
         if len(styles) != len(options.style_weights):
             raise ValueError(f"{len(styles)} styles but {len(options.style_weights)} weights")
         self.options = options
+        self.masks = masks
         self.temporal = TemporalStylizer(model, list(styles), options.temporal, list(options.style_weights),
                                          options.alpha)
 
@@ -86,7 +90,8 @@ class FrameStylizer:
 
     def stylize(self, pixels: np.ndarray, frames: Tensor, estimated: list[FlowPair | None] | None = None) -> Tensor:
         """The network's output for the next frames, smoothed over time as configured."""
-        return self.temporal(pixels, frames, estimated)
+        masks = None if self.masks is None else self.masks(len(frames))
+        return self.temporal(pixels, frames, estimated, masks)
 
     def reset(self) -> None:
         """Forget the state carried from earlier frames (before a new stream)."""
