@@ -39,17 +39,24 @@ class Source:
         return f"{self.name.replace('/', '+')}_{self.version.replace(':', '%3a')}"
 
 
+def _roots(paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The folders before the first wildcard of each pattern: left out of the output names."""
+    return tuple(p.split("*")[0].rsplit("/", 1)[0] + "/" for p in paths)
+
+
 def _deb(name: str, version: str, prefix: str, paths: tuple[str, ...], role: str, licence: str,
          category: str, exclude: tuple[str, ...] = ()) -> Source:
-    roots = tuple(p.split("*")[0] for p in paths)
-    return Source("debian", name, version, prefix, paths, role, licence, category, exclude, roots)
+    return Source("debian", name, version, prefix, paths, role, licence, category, exclude, _roots(paths))
 
 
 def _gh(name: str, commit: str, prefix: str, paths: tuple[str, ...], role: str, licence: str,
         category: str, exclude: tuple[str, ...] = ()) -> Source:
-    roots = tuple(p.split("*")[0] for p in paths)
-    return Source("github", name, commit, prefix, paths, role, licence, category, exclude, roots)
+    return Source("github", name, commit, prefix, paths, role, licence, category, exclude, _roots(paths))
 
+
+UNSPLASH = "Unsplash licence (free use, attribution appreciated; see Unsplash/README.md in the repository)"
+_UNSPLASH_ART = tuple(f"Unsplash/jpg_original/{n}*" for n in (  # murals and drawings, not photographs
+    "jon-tyson", "malena-gonzalez-serena", "shefta-shifa", "fatih"))
 
 WESNOTH = "1:1.16.9-1"
 WESNOTH_LICENCE = "GPL-2+ (Wesnoth art; package copyright file)"
@@ -68,30 +75,26 @@ SOURCES: tuple[Source, ...] = (
          exclude=("*analogpattern*", "*Picture_*")),
     _deb("lomiri-wallpapers-20.04", "20.04.0-2", "lomiri2004", ("usr/share/backgrounds/*.jpg",),
          "content", "CC-BY-4.0 / CC-BY-SA-4.0 / CC0-1.0 per file (package copyright file)", "wallpaper-photo",
-         exclude=("*Painting-Colors*",)),
+         exclude=("*Painting-Colors*", "*Fossa*")),
     _deb("mate-backgrounds", "1.26.0-1", "mate_nature", ("usr/share/backgrounds/mate/nature/*",),
          "content", "GPL-2+ (package copyright file)", "wallpaper-photo"),
     _deb("ukui-wallpapers", "20.04.3-1.1", "ukui", ("usr/share/backgrounds/*",), "content",
          "CC-BY-SA-3.0 (package copyright file)", "wallpaper-photo",
          exclude=("*fluent-color*", "*rollpaper*", "*focal-ubuntukylin*", "*2004default*", "*string*",
-                  "*rhythm*", "*firstgeneration*")),
+                  "*rhythm*", "*firstgeneration*", "*goldfish*")),
     _deb("lxqt-themes", "1.2.0-1", "lxqt", ("usr/share/lxqt/wallpapers/*",), "content",
          "CC-BY-SA-3.0 / LGPL per file (package copyright file)", "wallpaper-photo",
          exclude=("*logo*", "*origami*", "*triangles*", "*simple_blue*", "*plasma*", "*beam*",
                   "*this-is-not*", "*cloud*", "*drop*")),
     _deb("plasma-workspace-wallpapers", "4:5.27.5-2", "plasma", ("usr/share/wallpapers/*/contents/images/*",),
          "content", "GPL-2+ / LGPL-3 (package copyright file)", "wallpaper-photo",
-         exclude=("*images_dark*",
+         exclude=("*images_dark*", "*1080x1920*",
                   *(f"usr/share/wallpapers/{n}/*" for n in ("Altai", "Autumn", "Canopee", "Cascade", "Cluster",
                                                              "ColdRipple", "DarkestHour", "Elarun", "Flow",
                                                              "FlyingKonqui", "Grey", "Honeywave", "IceCold",
-                                                             "Kay", "Kite", "Next", "OneStandsOut", "Opal",
+                                                             "Kay", "Kite", "Kokkini", "Next", "OneStandsOut", "Opal",
                                                              "PastelHills", "Patak", "Shell", "Volna",
                                                              "summer_1am", "SafeLanding")))),
-    _deb("widelands-data", "2:1.1-3", "widelands",
-         ("usr/share/games/widelands/data/templates/default/loadscreens/gameloading/*.jpg",
-          "usr/share/games/widelands/data/templates/default/loadscreens/mainmenu/*.jpg"),
-         "content", "GPL-2+ (package copyright file)", "landscape-photo"),
     # ---------------------------------------------------------------- Debian: artworks
     *(_deb(f"wesnoth-1.16-{c}", WESNOTH, f"wesnoth_{c}",
            (f"usr/share/games/wesnoth/1.16/data/campaigns/{folder}/images/story/*",), "style",
@@ -168,8 +171,7 @@ SOURCES: tuple[Source, ...] = (
         tuple(f"images/{n}.jpg" for n in ("beach", "chicago", "diana", "golden_gate", "seaport", "stata",
                                           "statue_of_liberty")), "content", REPO_EXAMPLE, "photo"),
     _gh("SqueezeSoftware/test_files", "ba32ed75f9788f6004d749bdf6d725975e6dd98c", "unsplash",
-        ("Unsplash/jpg_original/*",), "content",
-        "Unsplash licence (free use, attribution appreciated; see Unsplash/README.md in the repository)", "photo"),
+        ("Unsplash/jpg_original/*",), "content", UNSPLASH, "photo", exclude=_UNSPLASH_ART),
     # ---------------------------------------------------------------- GitHub: artworks
     _gh("naoto0804/pytorch-AdaIN", "47950d0e6656a95a80a4b105c4c0f58d38ef785c", "adain_sty",
         ("input/style/*",), "style", REPO_EXAMPLE, "painting"),
@@ -188,11 +190,12 @@ SOURCES: tuple[Source, ...] = (
         ("data/sty/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("daooshee/ReReVST-Code", "b7f39f2241d7dc05e5af7756474a335718477001", "rerevst_sty",
         ("train/val/style/*", "data/*"), "style", REPO_EXAMPLE, "painting",
-        exclude=tuple(f"data/{n}.jpg" for n in ("img_18", "img_19", "other_1", "other_8", "other_15"))),
+        exclude=tuple(f"data/{n}.jpg" for n in ("img_18", "img_19", "other_1", "other_8", "other_9",
+                                                   "other_13", "other_15"))),
     _gh("titu1994/Neural-Style-Transfer", "d09334855211579ea1adb9ad04f09fc8a7573850", "titu_sty",
-        ("images/inputs/style/*",), "style", REPO_EXAMPLE, "painting", exclude=("*metals_*",)),
+        ("images/inputs/style/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("nkolkin13/NeuralNeighborStyleTransfer", "290976abad7f7a2465900b0567584a3e9a682a4a", "nnst_sty",
-        ("inputs/style/*",), "style", REPO_EXAMPLE, "painting", exclude=("*S5.*", "*S8.*")),
+        ("inputs/style/*",), "style", REPO_EXAMPLE, "painting", exclude=("*S5.*", "*S6.*", "*S8.*")),
     _gh("sunshineatnoon/LinearStyleTransfer", "188e8e5b2ad9dbb00bed6317eb1280ecde48c657", "linear_sty",
         ("data/style/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("EndyWon/AesUST", "04f871d0592a00698f98d4aa00c41647ba6c59aa", "aesust_sty",
@@ -201,10 +204,12 @@ SOURCES: tuple[Source, ...] = (
         ("data/style/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("magenta/magenta", "526d3eb1a39df21215d286079cb0b8fc179fd4b3", "magenta",
         ("magenta/models/arbitrary_image_stylization/images/style_images/*",), "style", REPO_EXAMPLE,
-        "painting"),
+        "painting", exclude=("*bricks_sq*",)),
     _gh("lengstrom/fast-style-transfer", "0d3d981f7ab948253d355585bdbdfa914247b4d0", "fst",
         ("examples/style/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("reiinakano/arbitrary-image-stylization-tfjs", "5c93b212d7d3c7051a89a53667d2d5a61cd938b4", "tfjs",
         tuple(f"images/{n}.jpg" for n in ("clouds", "red_circles", "sketch", "stripes", "towers", "zigzag")),
         "style", REPO_EXAMPLE, "painting"),
+    _gh("SqueezeSoftware/test_files", "ba32ed75f9788f6004d749bdf6d725975e6dd98c", "unsplash_art",
+        _UNSPLASH_ART, "style", UNSPLASH, "painting"),
 )
