@@ -421,6 +421,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the v1 set, copied unchanged and used to drop near-duplicates "
                              "(default: %(default)s)")
     parser.add_argument("--no-base", action="store_true", help="build without the v1 set")
+    parser.add_argument("--quality", type=int, default=Settings.quality,
+                        help="WebP quality of the new images (default: %(default)s)")
+    parser.add_argument("--short-side", type=int, default=Settings.short_side,
+                        help="largest short side of the new images, px (default: %(default)s)")
     parser.add_argument("--offline", action="store_true",
                         help="use only what is in the cache; fail on a missing package")
     parser.add_argument("--only", nargs="+", metavar="PREFIX",
@@ -447,12 +451,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --out {args.out} is inside the git repository {inside}; images stay out of git",
               file=sys.stderr)
         return 2
+    if not 0 <= args.quality <= 100 or args.short_side < Settings.min_side:
+        print(f"error: --quality must be 0-100 and --short-side at least {Settings.min_side}", file=sys.stderr)
+        return 2
     base = None if args.no_base else args.base
     if base is not None and not (base / "MANIFEST.tsv").is_file():
         print(f"error: no v1 set at {base} (give --base or --no-base)", file=sys.stderr)
         return 2
     try:
-        rows = build(sources, args.out, args.cache, args.mirror, base, offline=args.offline)
+        settings = Settings(short_side=args.short_side, quality=args.quality)
+        rows = build(sources, args.out, args.cache, args.mirror, base, settings, offline=args.offline)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -172,6 +172,10 @@ SOURCES: tuple[Source, ...] = (
                                           "statue_of_liberty")), "content", REPO_EXAMPLE, "photo"),
     _gh("SqueezeSoftware/test_files", "ba32ed75f9788f6004d749bdf6d725975e6dd98c", "unsplash",
         ("Unsplash/jpg_original/*",), "content", UNSPLASH, "photo", exclude=_UNSPLASH_ART),
+    _gh("HalbertCH/IEContraAST", "50ee949f5302a7e4a3cae3226610c03462093c21", "iecontra_cnt",
+        ("input/content/*",), "content", REPO_EXAMPLE, "photo"),
+    _gh("Huage001/AdaAttN", "524b2b1b363e6a27deedb34db29844f92dbaee62", "adaattn_cnt",
+        ("datasets/contents/*",), "content", REPO_EXAMPLE, "photo"),
     # ---------------------------------------------------------------- GitHub: artworks
     _gh("naoto0804/pytorch-AdaIN", "47950d0e6656a95a80a4b105c4c0f58d38ef785c", "adain_sty",
         ("input/style/*",), "style", REPO_EXAMPLE, "painting"),
@@ -210,6 +214,10 @@ SOURCES: tuple[Source, ...] = (
     _gh("reiinakano/arbitrary-image-stylization-tfjs", "5c93b212d7d3c7051a89a53667d2d5a61cd938b4", "tfjs",
         tuple(f"images/{n}.jpg" for n in ("clouds", "red_circles", "sketch", "stripes", "towers", "zigzag")),
         "style", REPO_EXAMPLE, "painting"),
+    _gh("HalbertCH/IEContraAST", "50ee949f5302a7e4a3cae3226610c03462093c21", "iecontra_sty",
+        ("input/style/*",), "style", REPO_EXAMPLE, "painting"),
+    _gh("Huage001/AdaAttN", "524b2b1b363e6a27deedb34db29844f92dbaee62", "adaattn_sty",
+        ("datasets/styles/*",), "style", REPO_EXAMPLE, "painting"),
     _gh("SqueezeSoftware/test_files", "ba32ed75f9788f6004d749bdf6d725975e6dd98c", "unsplash_art",
         _UNSPLASH_ART, "style", UNSPLASH, "painting"),
 )
