@@ -91,6 +91,11 @@ def test_near_duplicates_of_the_base_set_are_left_out(fake_tree: Path, tmp_path:
     names = {r["file"] for r in _read_manifest(out)}
     assert "content/old.webp" in names and "content/fake__photo3.webp" not in names
     assert (out / "content" / "old.webp").read_bytes() == (base / "content" / "old.webp").read_bytes()
+    new_only = tmp_path / "new_only"
+    build_dataset.build([_source()], new_only, tmp_path / "cache", None, base, offline=True, copy_base=False)
+    names = {r["file"] for r in _read_manifest(new_only)}
+    assert "content/old.webp" not in names and "content/fake__photo3.webp" not in names
+    assert "content/fake__photo0.webp" in names and not (new_only / "content" / "old.webp").exists()
 
 
 def test_missing_copyright_file_is_an_error(fake_tree: Path, tmp_path: Path) -> None:

@@ -304,9 +304,10 @@ def base_records(base: Path) -> list[tuple[Path, str, str, str, str]]:
     return records
 
 
-def copy_base(base: Path, out: Path, index: HashIndex, rows: list[dict[str, str]],
-              taken: set[str]) -> int:
-    """Copy the v1 images unchanged (names, hence the held-out split, kept); hash them."""
+def add_base(base: Path, out: Path, index: HashIndex, rows: list[dict[str, str]], taken: set[str],
+             copy: bool) -> int:
+    """Hash the v1 images and reserve their names; with ``copy``, also copy them unchanged
+    (names, hence the held-out split, kept) and list them in the manifest."""
     count = 0
     for path, role, kind, source, licence in base_records(base):
         if path.name in taken:
@@ -315,12 +316,13 @@ def copy_base(base: Path, out: Path, index: HashIndex, rows: list[dict[str, str]
         with Image.open(path) as img:
             index.add(phash(img.convert("RGB")))
             size = img.size
-        (out / role / path.name).write_bytes(data)
         taken.add(path.name)
-        rows.append(manifest_row(f"{role}/{path.name}", role, kind, f"{source} (via sanet-train v1)",
-                                 f"sanet-train/{path.relative_to(base).as_posix()}", licence,
-                                 "v1", data, size))
         count += 1
+        if copy:
+            (out / role / path.name).write_bytes(data)
+            rows.append(manifest_row(f"{role}/{path.name}", role, kind, f"{source} (via sanet-train v1)",
+                                     f"sanet-train/{path.relative_to(base).as_posix()}", licence,
+                                     "v1", data, size))
     return count
 
 
@@ -372,15 +374,19 @@ def write_skipped(out: Path, skipped: list[tuple[str, str, str]]) -> None:
 
 
 def build(sources: list[Source], out: Path, cache: Path, mirror: Path | None, base: Path | None,
-          settings: Settings = Settings(), offline: bool = False) -> list[dict[str, str]]:
-    """Build the set into ``out`` (replacing its content/, style/ and MANIFEST.tsv); the manifest rows."""
+          settings: Settings = Settings(), offline: bool = False, copy_base: bool = True) -> list[dict[str, str]]:
+    """Build the set into ``out`` (replacing its content/, style/ and MANIFEST.tsv); the manifest rows.
+
+    With ``copy_base`` False the base set only removes near-duplicates: ``out`` then holds the
+    new images alone, to be used beside the base set.
+    """
     for role in ("content", "style"):
         shutil.rmtree(out / role, ignore_errors=True)
         (out / role).mkdir(parents=True)
     index, rows, taken, skipped = HashIndex(settings.hash_distance), [], set(), []
     if base is not None:
-        count = copy_base(base, out, index, rows, taken)
-        print(f"base {base}: copied {count}", flush=True)
+        count = add_base(base, out, index, rows, taken, copy_base)
+        print(f"base {base}: {'copied' if copy_base else 'hashed'} {count}", flush=True)
     for i, source in enumerate(sources, 1):
         start = time.monotonic()
         tree = source_tree(source, cache, mirror, offline)
@@ -421,6 +427,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="the v1 set, copied unchanged and used to drop near-duplicates "
                              "(default: %(default)s)")
     parser.add_argument("--no-base", action="store_true", help="build without the v1 set")
+    parser.add_argument("--new-only", action="store_true",
+                        help="leave the v1 images out of the output (they still remove near-duplicates): "
+                             "a set of the new images to train on beside v1")
     parser.add_argument("--quality", type=int, default=Settings.quality,
                         help="WebP quality of the new images (default: %(default)s)")
     parser.add_argument("--short-side", type=int, default=Settings.short_side,
@@ -454,13 +463,17 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 <= args.quality <= 100 or args.short_side < Settings.min_side:
         print(f"error: --quality must be 0-100 and --short-side at least {Settings.min_side}", file=sys.stderr)
         return 2
+    if args.no_base and args.new_only:
+        print("error: --new-only needs the v1 set (leave out --no-base)", file=sys.stderr)
+        return 2
     base = None if args.no_base else args.base
     if base is not None and not (base / "MANIFEST.tsv").is_file():
         print(f"error: no v1 set at {base} (give --base or --no-base)", file=sys.stderr)
         return 2
     try:
         settings = Settings(short_side=args.short_side, quality=args.quality)
-        rows = build(sources, args.out, args.cache, args.mirror, base, settings, offline=args.offline)
+        rows = build(sources, args.out, args.cache, args.mirror, base, settings, offline=args.offline,
+                     copy_base=not args.new_only)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
