@@ -28,8 +28,8 @@ def is_held_out(path: Path) -> bool:
 
 
 def list_images(root: Path, folders: tuple[str, ...], held_out: bool) -> list[Path]:
-    """Images of the given folders of ``root``, sorted, on one side of the split."""
-    paths = sorted(p for folder in folders for p in (root / folder).iterdir()
+    """Images of the given folders of ``root`` (a missing folder has none), sorted, on one side of the split."""
+    paths = sorted(p for folder in folders if (root / folder).is_dir() for p in (root / folder).iterdir()
                    if p.suffix.lower() in IMAGE_SUFFIXES)
     return [p for p in paths if is_held_out(p) == held_out]
 
