@@ -29,7 +29,7 @@ def problem(python: tuple[int, ...], av_version: str | None) -> str | None:
     """What is wrong with this Python and PyAV (``None``: not installed), or None if they are supported."""
     if python[:2] < MIN_PYTHON:
         return (f"sanet-video needs Python {_dotted(MIN_PYTHON)} or newer, this is Python {_dotted(python[:3])}; "
-                f"run it with a newer Python")
+                "run it with a newer Python")
     need = f'pip install --upgrade "av>={_dotted(MIN_AV)}"'
     if av_version is None:
         return f"sanet-video needs PyAV {_dotted(MIN_AV)} or newer, which is not installed; run: {need}"
