@@ -1,5 +1,5 @@
-"""``python -m sanet_video``: see :mod:`sanet_video.cli`."""
+"""``python -m sanet_video``: see :mod:`sanet_video.cli` (via :mod:`sanet_video.console`, which checks the environment)."""
 
-from .cli import main
+from .console import main
 
 raise SystemExit(main())

@@ -26,6 +26,7 @@ from av.video.stream import VideoStream
 
 from ..errors import UserError
 from ..image_io import MAX_PIXELS
+from .pyav import OPEN_TOLERANT
 
 _FIX_CORRUPT = "re-download or re-export the video"
 _SAFE_OPTIONS = {"protocol_whitelist": "file", "max_pixels": str(MAX_PIXELS)}
@@ -39,7 +40,7 @@ def open_input(path: Path) -> av.container.InputContainer:
     Raises:
         av.error.FFmpegError: FFmpeg cannot open or probe it.
     """
-    return av.open(str(path), options=_SAFE_OPTIONS, metadata_errors="ignore")
+    return av.open(str(path), options=_SAFE_OPTIONS, **OPEN_TOLERANT)
 
 
 class VideoSource:
