@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .errors import UserError
+from .input_files import require_file
 
 MAX_PIXELS = 50_000_000
 """Largest image accepted, in pixels (50 megapixels, e.g. 8660 x 5773)."""
@@ -58,12 +59,9 @@ def open_image(path: Path, what: str) -> Image.Image:
         what: what the image is for, as said in error messages ("style image").
 
     Raises:
-        UserError: the file is missing, is not an image, or has more than MAX_PIXELS pixels.
+        UserError: the file is missing, not a regular file, not an image, or has more than MAX_PIXELS pixels.
     """
-    if path.is_dir():
-        raise UserError(f"{what} {path} is a folder; give an image file")
-    if not path.is_file():
-        raise UserError(f"{what} {path} not found; check the path")
+    require_file(path, what, "give an image file")
     try:
         with _quiet():
             image = Image.open(path)

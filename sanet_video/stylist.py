@@ -24,9 +24,10 @@ from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, rea
                        write_image)
 from .net import SANet, StyleCode
 from .options import StylizeOptions, parse_styles
+from .input_files import require_file
 from .outputs import atomic_output, check_output, write_error
 from .video.pipeline import FrameBatch, RunSummary, run
-from .video.sink import VideoSink
+from .video.sink import VideoSink, check_video_output
 from .video.source import VideoSource
 from .video.stylizer import FrameStylizer, StylizerOptions
 from .temporal import TemporalConfig
@@ -41,6 +42,43 @@ def temporal_config(options: StylizeOptions) -> TemporalConfig:
 def read_files(options: StylizeOptions, source: Path) -> list[Path]:
     """Every file a run on ``source`` reads, which its output must not replace: the input and the styles."""
     return [source, *(path for path, _ in parse_styles(options.styles))]
+
+
+def check_run(options: StylizeOptions, source: Path, output: Path) -> bool:
+    """Check what a run can check in a moment, before the model loads: the input is a regular
+    file, and the output path, its format and the encoder options suit it.
+
+    Returns:
+        Whether ``source`` is a still image.
+
+    Raises:
+        UserError: what is wrong, in one line.
+    """
+    require_file(source, "input", "give a video or an image file (or use the batch command)")
+    still = is_still_image(source)
+    if still:
+        _check_image_run(options, source, output)
+    else:
+        _check_video_run(options, source, output)
+    return still
+
+
+def _check_image_run(options: StylizeOptions, source: Path, output: Path) -> str:
+    """Check the output of an image run; returns its Pillow format."""
+    check_output(output, options.overwrite, read_files(options, source))
+    if output.suffix.lower() not in Image.registered_extensions():
+        raise UserError(f"input {source} is an image, so the output must be an image file "
+                        f"(.png, .jpg, .webp, .tif), not {output.name}")
+    return image_format(output)
+
+
+def _check_video_run(options: StylizeOptions, source: Path, output: Path) -> None:
+    """Check the output of a video run: its path, container and encoder options."""
+    check_output(output, options.overwrite, read_files(options, source))
+    if output.suffix.lower() in Image.registered_extensions():
+        raise UserError(f"input {source} is a video, so the output must be a video file "
+                        f"(.mp4, .mkv, .mov, .webm), not {output.name}")
+    check_video_output(output, options)
 
 
 class Stylist:
@@ -94,17 +132,13 @@ class Stylist:
 
     def stylize(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
         """Stylize an image or a video, told apart by the file's content (``on_frames``: see :meth:`video`)."""
-        if is_still_image(source):
+        if check_run(self.options, source, output):
             return self.image(source, output)
         return self.video(source, output, on_frames)
 
     def image(self, source: Path, output: Path) -> RunSummary:
         """Stylize one image into an image file whose format follows ``output``'s extension."""
-        check_output(output, self.options.overwrite, read_files(self.options, source))
-        if output.suffix.lower() not in Image.registered_extensions():
-            raise UserError(f"input {source} is an image, so the output must be an image file "
-                            f"(.png, .jpg, .webp, .tif), not {output.name}")
-        fmt = image_format(output)
+        fmt = _check_image_run(self.options, source, output)
         began = time.perf_counter()
         rgb, alpha = read_image(source, "input image")
         width, height = fit_within(rgb.shape[2], rgb.shape[1], self.options.max_side)
@@ -115,7 +149,7 @@ class Stylist:
         pixels = rgb.mul(255.0).round().to(torch.uint8).permute(1, 2, 0)[None].numpy()
         with torch.inference_mode(), self._memory(f"a {width}x{height} image", "--max-side (e.g. 1024)"):
             out = self.new_stylizer(still=True)(pixels, rgb[None].to(self.device))[0].cpu()
-        with atomic_output(output) as temp:
+        with atomic_output(output, self.options.overwrite) as temp:
             try:
                 write_image(temp, out, alpha, fmt)
             except OSError as err:
@@ -127,10 +161,7 @@ class Stylist:
 
         ``on_frames``, if given, is told the number of frames of each batch once it is written.
         """
-        check_output(output, self.options.overwrite, read_files(self.options, source))
-        if output.suffix.lower() in Image.registered_extensions():
-            raise UserError(f"input {source} is a video, so the output must be a video file "
-                            f"(.mp4, .mkv, .mov, .webm), not {output.name}")
+        _check_video_run(self.options, source, output)
         video = VideoSource(source, self.options.start, self.options.duration)
         try:
             first = video.first_frame
@@ -140,7 +171,7 @@ class Stylist:
             advice = f"a smaller --batch-size (now {self.options.batch_size}) or --max-side (e.g. 720)"
             with self._memory(f"batches of {capacity} frames of {width}x{height}", advice):
                 batch = FrameBatch(capacity, width, height, self.device)
-                with atomic_output(output) as temp:
+                with atomic_output(output, self.options.overwrite) as temp:
                     sink = VideoSink(temp, video, width, height, self.options)
                     try:
                         summary = run(video, sink, self.new_stylizer(), batch, progress=not self.options.quiet,
@@ -149,9 +180,12 @@ class Stylist:
                         sink.abort()
                         raise
                     sink.close()
+            lost = video.frame_loss(summary.frames)
         finally:
             video.close()
-        return summary
+        retimed = (f"input {source} has {sink.retimed} video frames whose timestamps go back or repeat; each was "
+                   "moved to just after the frame before it") if sink.retimed else None
+        return dataclasses.replace(summary, warnings=tuple(text for text in (lost, retimed) if text))
 
     @contextlib.contextmanager
     def _memory(self, work: str, advice: str) -> Iterator[None]:

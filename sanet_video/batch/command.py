@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import config
-from ..cli import _Parser, add_stylize_options
+from ..cli import _Parser, add_stylize_options, say
 from ..options import StylizeOptions
 from .manifest import MANIFEST
 from .options import BatchOptions
@@ -58,5 +58,5 @@ def batch_command(argv: Sequence[str]) -> int:
               "output is left; run the same command again to resume", file=sys.stderr)
         return 130
     if not options.quiet:
-        print(report.summary())
+        say(report.summary())
     return EXIT_FAILED if report.counts["failed"] else 0

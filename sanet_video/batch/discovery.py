@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av.error
-from av.stream import Disposition
 
 from ..errors import UserError
 from ..image_io import is_still_image
 from ..options import parse_styles
-from ..video.source import VideoSource, open_input
+from ..video.source import VideoSource, open_input, video_streams
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".gif")
@@ -57,8 +56,8 @@ def classify(path: Path) -> str | None:
         return "image"
     try:
         with open_input(path) as container:
-            if any(not stream.disposition & Disposition.attached_pic for stream in container.streams.video):
-                return "video"  # (an attached picture is the cover art of an audio file)
+            if video_streams(container):
+                return "video"
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         pass
     return "video" if path.suffix.lower() in VIDEO_SUFFIXES else None
