@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -22,13 +23,13 @@ from .devices import resolve_device, resolve_precision
 from .errors import UserError
 from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, read_image, resize_short_side,
                        write_image)
+from .input_files import require_file
 from .net import SANet, StyleCode
 from .options import StylizeOptions, parse_styles
-from .input_files import require_file
 from .outputs import atomic_output, check_output, write_error
+from .video.animation import open_video
 from .video.pipeline import FrameBatch, RunSummary, run
 from .video.sink import VideoSink, check_video_output
-from .video.source import VideoSource
 from .video.stylizer import FrameStylizer, StylizerOptions
 from .temporal import TemporalConfig
 from .weights import load_sanet
@@ -79,6 +80,13 @@ def _check_video_run(options: StylizeOptions, source: Path, output: Path) -> Non
         raise UserError(f"input {source} is a video, so the output must be a video file "
                         f"(.mp4, .mkv, .mov, .webm), not {output.name}")
     check_video_output(output, options)
+
+
+def _transparent(frame: av.VideoFrame) -> bool:
+    """Whether ``frame`` has an alpha channel that is not opaque everywhere."""
+    if not any(component.is_alpha for component in frame.format.components):
+        return False
+    return bool(frame.to_ndarray(format="rgba")[..., 3].min() < 255)
 
 
 class Stylist:
@@ -162,7 +170,7 @@ class Stylist:
         ``on_frames``, if given, is told the number of frames of each batch once it is written.
         """
         _check_video_run(self.options, source, output)
-        video = VideoSource(source, self.options.start, self.options.duration)
+        video = open_video(source, self.options.start, self.options.duration)
         try:
             first = video.first_frame
             width, height = fit_within(first.width, first.height, self.options.max_side)
@@ -181,11 +189,13 @@ class Stylist:
                         raise
                     sink.close()
             lost = video.frame_loss(summary.frames)
+            alpha = (f"input {source} is transparent in places; the output video has no alpha channel, so the "
+                     "transparency is dropped") if _transparent(video.first_frame) else None
         finally:
             video.close()
-        retimed = (f"input {source} has {sink.retimed} video frames whose timestamps go back or repeat; each was "
-                   "moved to just after the frame before it") if sink.retimed else None
-        return dataclasses.replace(summary, warnings=tuple(text for text in (lost, retimed) if text))
+        retimed = (f"input {source}: the timestamps of {sink.retimed} video frame{'s' * (sink.retimed > 1)} go back "
+                   "or repeat; each was moved to just after the frame before it") if sink.retimed else None
+        return dataclasses.replace(summary, warnings=tuple(text for text in (lost, retimed, alpha) if text))
 
     @contextlib.contextmanager
     def _memory(self, work: str, advice: str) -> Iterator[None]:

@@ -43,7 +43,10 @@ def _parser() -> _Parser:
             action.help = "a style image, or a folder of them; each style is applied on its own; repeat for more"
     parser.add_argument("--styles", dest="styles", action="append", metavar="DIR",
                         help="a folder whose images each are a style (same as --style DIR)")
-    config.add_arguments(parser, BatchOptions, skip=tuple(f.name for f in dataclasses.fields(StylizeOptions)))
+    config.add_arguments(parser, BatchOptions,
+                         skip=(*(f.name for f in dataclasses.fields(StylizeOptions)), "follow_symlinks"))
+    parser.add_argument("--follow-symlinks", dest="follow_symlinks", action=argparse.BooleanOptionalAction,
+                        default=None, help=BatchOptions.__dataclass_fields__["follow_symlinks"].metadata["help"])
     return parser
 
 

@@ -5,6 +5,9 @@ whose extension says image or video is kept, so that its job fails with a reason
 instead of vanishing (an animated GIF is a video). Hidden files and folders (names starting with a dot) are
 skipped; symbolic links are followed, each real folder is visited once (so link
 loops end), and the output folder is left out when it lies inside the input folder.
+Links that lead out of the input folder are skipped and reported unless asked for (a
+private file linked from elsewhere is not stylized by surprise); so are pipes, devices
+and sockets (reading one would block or never end).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from pathlib import Path
 import av.error
 
 from ..errors import UserError
-from ..image_io import is_still_image
+from ..image_io import is_still_image, pillow_animation
+from ..input_files import not_regular, require_file
 from ..options import parse_styles
 from ..video.source import VideoSource, open_input, video_streams
 
@@ -52,7 +56,11 @@ def classify(path: Path) -> str | None:
 
     A file named as an image that Pillow cannot open is a (broken) image, whatever FFmpeg makes of it.
     """
-    if is_still_image(path) or path.suffix.lower() in IMAGE_SUFFIXES:
+    if is_still_image(path):
+        return "image"
+    if pillow_animation(path):
+        return "video"
+    if path.suffix.lower() in IMAGE_SUFFIXES:
         return "image"
     try:
         with open_input(path) as container:
@@ -72,26 +80,48 @@ def _key(path: str | Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def find_media(root: Path, exclude: Path | None = None) -> tuple[list[MediaFile], list[str]]:
-    """Every image and video under ``root``, in sorted order, and the folders that could not be read.
+def _leaves(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target lies outside ``root`` (a resolved path)."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root)
+
+
+def find_media(root: Path, exclude: Path | None = None,
+               follow_outside: bool = False) -> tuple[list[MediaFile], list[str]]:
+    """Every image and video under ``root``, in sorted order, and what was skipped, with why (one line each):
+    folders that could not be read, links out of ``root``, pipes, devices and sockets.
 
     Args:
         root: the input folder.
         exclude: a folder to leave out (the output folder), if it exists.
+        follow_outside: also follow symbolic links whose target lies outside ``root``.
     """
     skipped: list[str] = []
+    real_root = root.resolve()
+
+    def inside(folder: str, name: str) -> bool:
+        if follow_outside or not _leaves(Path(folder, name), real_root):
+            return True
+        skipped.append(f"{Path(folder, name)} links outside {root} (--follow-symlinks takes it)")
+        return False
+
     seen = {_key(exclude)} if exclude is not None and exclude.is_dir() else set()
     found = []
-    for folder, dirs, files in os.walk(root, followlinks=True, onerror=lambda err: skipped.append(err.filename)):
-        dirs[:] = sorted(filter(_visible, dirs))
+    for folder, dirs, files in os.walk(root, followlinks=True,
+                                       onerror=lambda err: skipped.append(f"cannot read folder {err.filename}")):
+        dirs[:] = sorted(name for name in dirs if _visible(name) and inside(folder, name))
         key = _key(folder)
         if key in seen:
             dirs[:] = []
             continue
         seen.add(key)
-        for name in sorted(filter(_visible, files)):
+        for name in sorted(name for name in files if _visible(name) and inside(folder, name)):
             path = Path(folder, name)
-            if not path.is_file():  # a broken link, a pipe, a socket
+            try:
+                special = not_regular(path.stat().st_mode)
+            except OSError:  # a broken link
+                continue
+            if special is not None:  # reading it would block or never end
+                skipped.append(f"{path} is {special}, not a regular file")
                 continue
             kind = classify(path)
             if kind is not None:
@@ -117,10 +147,9 @@ def find_styles(specs: list[str]) -> list[Style]:
             if not images:
                 raise UserError(f"style folder {path} holds no image; put style images in it or name them")
             styles += [Style(p.stem, p) for p in images]
-        elif path.is_file():
-            styles.append(Style(path.stem, path))
         else:
-            raise UserError(f"style image {path} not found; check the path")
+            require_file(path, "style image", "give an image file")
+            styles.append(Style(path.stem, path))
     unique: dict[Path, Style] = {}
     for style in styles:  # each file once, where it first appears
         unique.setdefault(style.path.resolve(), style)

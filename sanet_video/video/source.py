@@ -97,16 +97,16 @@ class VideoSource:
             raise
 
     def _video_stream(self) -> VideoStream:
-        if VIDEO_DEMUXERS.isdisjoint(self.container.format.name.split(",")):
-            raise UserError(f"input {self.path} cannot be read as a video or an image (FFmpeg takes it for "
-                            f"{self.container.format.long_name}); give a video (MP4, MKV, MOV, WebM, ...) or image "
-                            "file")
         streams = video_streams(self.container)
-        if not streams and self.container.streams.video:
+        if not self.container.streams.video:
+            raise UserError(f"input {self.path} has no video stream; give a video file or an image")
+        if all(s.disposition & Disposition.attached_pic for s in self.container.streams.video):
             raise UserError(f"input {self.path} is an audio file, no video (its only picture is cover art); "
                             "give a video file or an image")
         if not streams:
-            raise UserError(f"input {self.path} has no video stream; give a video file or an image")
+            raise UserError(f"input {self.path} cannot be read as a video or an image (FFmpeg takes it for "
+                            f"{self.container.format.long_name}); give a video (MP4, MKV, MOV, WebM, ...) or image "
+                            "file")
         stream = streams[0]
         if stream.codec_context is None:
             raise UserError(f"the video codec of {self.path} is not supported by this FFmpeg build; "
