@@ -43,7 +43,8 @@ class StylizeOptions(TemporalConfig):
     preserve_color: bool = field(default=False, metadata=_help(
         "keep the colours of the content (luminance-only transfer, Gatys et al. 2016)"))
     max_side: int = field(default=0, metadata=_help(
-        "downscale content larger than this on its longer side (sides rounded to even numbers); 0 keeps the size"))
+        "downscale content larger than this on its longer side (sides rounded to even numbers); 0 keeps the size, "
+        "else at least 16"))
     start: float = field(default=0.0, metadata=_help("video: skip this many seconds from the start"))
     duration: float | None = field(default=None, metadata=_help("video: stylize at most this many seconds"))
     batch_size: int = field(default=4, metadata=_help("video frames stylized together"))
