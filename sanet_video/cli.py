@@ -6,12 +6,16 @@ out.mp4`` works. A later command (e.g. ``batch``) adds its entry there and reuse
 :func:`add_stylize_options` and :class:`~sanet_video.stylist.Stylist`.
 
 Errors the user can fix print one line, ``error: ...``, on stderr and exit with 1;
-Ctrl-C or SIGTERM exits with 130 and leaves no output file behind.
+Ctrl-C, SIGTERM or SIGHUP (a closed terminal) exits with 130 and leaves no output file
+behind. Warnings about a finished run (frames the input had but that could not be
+decoded...) print ``warning: ...`` lines on stderr, also under ``--quiet``. A closed
+stdout (``... | head``) only loses the summary line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -22,8 +26,7 @@ from typing import NoReturn
 from . import __version__, config
 from .errors import UserError
 from .options import StylizeOptions
-from .outputs import check_output
-from .stylist import Stylist, read_files
+from .stylist import Stylist, check_run
 
 _FLAGS = ("preserve_color", "overwrite", "quiet", "scene_cuts")
 
@@ -59,8 +62,9 @@ def _stylize_parser() -> _Parser:
                "  python -m sanet_video photo.jpg --style sky.jpg:mask=sky.png --style land.jpg:mask=land.png out.png\n"
                "  python -m sanet_video in.mkv style.jpg out.mkv --config configs/stylize.yaml --alpha 0.8",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("paths", nargs="+", metavar="INPUT [STYLE] OUTPUT",
-                        help="the video or image, the style image (or use --style), and the output file")
+    parser.add_argument("paths", nargs="*", metavar="INPUT [STYLE] OUTPUT",
+                        help="the video or image, the style image (or use --style), and the output file; "
+                             "after a lone -- every argument is a path, also one that starts with -")
     parser.add_argument("--version", action="version", version=f"sanet-video {__version__}")
     add_stylize_options(parser)
     return parser
@@ -69,21 +73,36 @@ def _stylize_parser() -> _Parser:
 def stylize_command(argv: Sequence[str]) -> int:
     """``stylize INPUT [STYLE] OUTPUT [options]``: one image or video."""
     parser = _stylize_parser()
-    args = parser.parse_intermixed_args(argv)
+    # argparse's intermixed parsing loses a lone "--": split there, what follows is paths only.
+    split = argv.index("--") if "--" in argv else len(argv)
+    args = parser.parse_intermixed_args(argv[:split])
+    args.paths += argv[split + 1:]
     if len(args.paths) not in (2, 3):
         parser.error(f"expected INPUT [STYLE] OUTPUT, got {len(args.paths)} paths")
     source, *style, output = args.paths
     if style or args.styles:
         args.styles = style + (args.styles or [])
     options = config.resolve(StylizeOptions, args, args.config)
-    check_output(Path(output), options.overwrite, read_files(options, Path(source)))  # before the model loads
+    check_run(options, Path(source), Path(output))  # before the model loads
     summary = Stylist(options).stylize(Path(source), Path(output))
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     if not options.quiet:
         size = f"{summary.width}x{summary.height}"
         rate = "" if summary.frames == 1 else f"{summary.frames} frames of {size} in {summary.seconds:.2f} s " \
                                                 f"({summary.fps:.1f} fps)"
-        print(f"{output}: {rate or f'{size} in {summary.seconds:.2f} s'}")
+        say(f"{output}: {rate or f'{size} in {summary.seconds:.2f} s'}")
     return 0
+
+
+def say(text: str) -> None:
+    """Print ``text`` on stdout, file names that are not valid UTF-8 escaped; a closed stdout
+    (``... | head``) loses it without an error, the work being done."""
+    encoding = sys.stdout.encoding or "utf-8"
+    try:
+        print(text.encode(encoding, "backslashreplace").decode(encoding), flush=True)
+    except BrokenPipeError:  # and no complaint when Python flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def batch_command(argv: Sequence[str]) -> int:
@@ -104,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "stylize"
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     try:
         return COMMANDS[command](argv)
     except UserError as err:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 
 from .errors import UserError
+from .input_files import require_file
 
 T = TypeVar("T")
 
@@ -84,10 +85,10 @@ def from_dict(cls: type[T], data: dict[str, Any], source: str) -> T:
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
+    require_file(path, "config file", "give a YAML file")
     try:
         data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError:
-        raise UserError(f"config file {path} not found; check the path") from None
+        _check_size(data, path)
     except OSError as err:
         raise UserError(f"config file {path} cannot be read ({err.strerror}); give a readable YAML file") from None
     except (yaml.YAMLError, UnicodeDecodeError) as err:
@@ -95,6 +96,29 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UserError(f"config file {path} should hold a mapping of option names to values")
     return data
+
+
+MAX_VALUES = 10_000
+"""Most values (items, keys and scalars, aliases expanded) a config file may hold."""
+
+
+def _check_size(data: Any, path: Path) -> None:
+    """Refuse a document that expands to more than MAX_VALUES values (a YAML alias bomb), counting without expanding.
+
+    Raises:
+        UserError: it is too large.
+    """
+    pending, count = [data], 0
+    while pending:
+        item = pending.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise UserError(f"config file {path} holds more than {MAX_VALUES} values once its aliases are expanded; "
+                            "write the options out plainly")
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
 
 
 def add_arguments(parser: argparse.ArgumentParser, cls: type, skip: tuple[str, ...] = ()) -> None:

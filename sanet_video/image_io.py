@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from torch import Tensor
 
 from .errors import UserError
+from .input_files import require_file
 
 MAX_PIXELS = 50_000_000
 """Largest image accepted, in pixels (50 megapixels, e.g. 8660 x 5773)."""
@@ -39,15 +40,36 @@ def _quiet() -> Iterator[None]:
 def is_still_image(path: Path) -> bool:
     """Whether ``path`` holds a single still image, judged by its content, not its name.
 
-    Animated images (GIF, APNG, WebP) count as videos.
+    Animated images (GIF, APNG, WebP) count as videos; a multi-page TIFF is a still image
+    (its first page: the pages of a document or a scan, not the frames of an animation).
     """
     try:
         with _quiet(), Image.open(path) as image:
-            return not getattr(image, "is_animated", False)
+            return image.format == "TIFF" or not getattr(image, "is_animated", False)
     except Image.DecompressionBombError:
         return True
     except Exception:  # Pillow's parsers fed damaged bytes raise anything (IndexError, struct.error...)
         return False
+
+
+PILLOW_ANIMATIONS = ("WEBP",)
+"""Animated formats that FFmpeg cannot decode and Pillow can."""
+
+
+def pillow_animation(path: Path) -> bool:
+    """Whether ``path`` holds an animation in one of PILLOW_ANIMATIONS, judged by its content."""
+    try:
+        with _quiet(), Image.open(path) as image:
+            return image.format in PILLOW_ANIMATIONS and getattr(image, "is_animated", False)
+    except Exception:  # as in is_still_image
+        return False
+
+
+def to_rgb8(image: Image.Image) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of an 8-bit image, transparency composited over white as in :func:`read_image`."""
+    rgba = np.asarray(image.convert("RGBA"), dtype=np.float32)
+    alpha = rgba[..., 3:] / 255.0
+    return (rgba[..., :3] * alpha + 255.0 * (1.0 - alpha)).round().astype(np.uint8)
 
 
 def open_image(path: Path, what: str) -> Image.Image:
@@ -58,12 +80,9 @@ def open_image(path: Path, what: str) -> Image.Image:
         what: what the image is for, as said in error messages ("style image").
 
     Raises:
-        UserError: the file is missing, is not an image, or has more than MAX_PIXELS pixels.
+        UserError: the file is missing, not a regular file, not an image, or has more than MAX_PIXELS pixels.
     """
-    if path.is_dir():
-        raise UserError(f"{what} {path} is a folder; give an image file")
-    if not path.is_file():
-        raise UserError(f"{what} {path} not found; check the path")
+    require_file(path, what, "give an image file")
     try:
         with _quiet():
             image = Image.open(path)

@@ -6,6 +6,7 @@ Every field of :class:`StylizeOptions` is a ``--field-name`` option and a key of
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 CODECS = ("auto", "h264", "h265", "vp9")
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 PIX_FMTS = ("auto", "yuv420p", "yuv444p")
+MIN_MAX_SIDE = 16
+"""Smallest ``max_side``: the network's deepest features are 16 times smaller than the frame."""
 
 
 def _help(text: str) -> dict[str, str]:
@@ -41,7 +44,8 @@ class StylizeOptions(TemporalConfig):
     preserve_color: bool = field(default=False, metadata=_help(
         "keep the colours of the content (luminance-only transfer, Gatys et al. 2016)"))
     max_side: int = field(default=0, metadata=_help(
-        "downscale content larger than this on its longer side (sides rounded to even numbers); 0 keeps the size"))
+        "downscale content larger than this on its longer side (sides rounded to even numbers); 0 keeps the size, "
+        "else at least 16"))
     start: float = field(default=0.0, metadata=_help("video: skip this many seconds from the start"))
     duration: float | None = field(default=None, metadata=_help("video: stylize at most this many seconds"))
     batch_size: int = field(default=4, metadata=_help("video frames stylized together"))
@@ -80,6 +84,8 @@ class StylizeOptions(TemporalConfig):
         for name in ("style_size", "max_side", "start"):
             if getattr(self, name) < 0:
                 raise UserError(f"{name.replace('_', '-')} must not be negative, got {getattr(self, name)}")
+        if 0 < self.max_side < MIN_MAX_SIDE:
+            raise UserError(f"max-side must be 0 (keep the size) or at least {MIN_MAX_SIDE}, got {self.max_side}")
         if self.duration is not None and self.duration <= 0:
             raise UserError(f"duration must be positive, got {self.duration}; leave it out to go to the end")
         if self.batch_size < 1:
@@ -102,7 +108,8 @@ def parse_styles(specs: list[str]) -> list[tuple[Path, float]]:
     by the model.
 
     Raises:
-        UserError: no style, or a negative weight, or all weights zero.
+        UserError: no style, a negative or non-finite weight, all weights zero, or
+            weights whose sum overflows.
     """
     if not specs:
         raise UserError("no style image given; pass one as STYLE or with --style PATH[:WEIGHT]")
@@ -115,10 +122,15 @@ def parse_styles(specs: list[str]) -> list[tuple[Path, float]]:
                 path, weight = head, float(tail)
             except ValueError:
                 pass
+        if not math.isfinite(weight):
+            raise UserError(f"style weight must be a finite number in {spec!r}; give e.g. {head}:0.5")
         if weight < 0:
             raise UserError(f"style weight must not be negative in {spec!r}")
         styles.append((Path(path), weight))
-    if sum(weight for _, weight in styles) <= 0:
+    total = sum(weight for _, weight in styles)
+    if not math.isfinite(total):
+        raise UserError("style weights are too large (their sum overflows); give relative weights such as 0.7 and 0.3")
+    if total <= 0:
         raise UserError("style weights are all zero; give at least one style a positive weight")
     return styles
 

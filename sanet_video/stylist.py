@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import av
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -22,13 +23,14 @@ from .devices import resolve_device, resolve_precision
 from .errors import UserError
 from .image_io import (MAX_PIXELS, fit_within, image_format, is_still_image, read_image, resize_short_side,
                        write_image)
+from .input_files import require_file
 from .masks import FrameMasks, is_mask_video
 from .net import SANet, StyleCode
 from .options import StylizeOptions, parse_masks, parse_styles
 from .outputs import atomic_output, check_output, write_error
+from .video.animation import open_video
 from .video.pipeline import FrameBatch, RunSummary, run
-from .video.sink import VideoSink
-from .video.source import VideoSource
+from .video.sink import VideoSink, check_video_output
 from .video.stylizer import FrameStylizer, StylizerOptions
 from .temporal import TemporalConfig
 from .weights import load_sanet
@@ -42,6 +44,50 @@ def temporal_config(options: StylizeOptions) -> TemporalConfig:
 def read_files(options: StylizeOptions, source: Path) -> list[Path]:
     """Every file a run on ``source`` reads, which its output must not replace: the input, the styles, the masks."""
     return [source, *(path for path, _ in parse_styles(options.styles)), *(parse_masks(options.styles) or [])]
+
+
+def check_run(options: StylizeOptions, source: Path, output: Path) -> bool:
+    """Check what a run can check in a moment, before the model loads: the input is a regular
+    file, and the output path, its format and the encoder options suit it.
+
+    Returns:
+        Whether ``source`` is a still image.
+
+    Raises:
+        UserError: what is wrong, in one line.
+    """
+    require_file(source, "input", "give a video or an image file (or use the batch command)")
+    still = is_still_image(source)
+    if still:
+        _check_image_run(options, source, output)
+    else:
+        _check_video_run(options, source, output)
+    return still
+
+
+def _check_image_run(options: StylizeOptions, source: Path, output: Path) -> str:
+    """Check the output of an image run; returns its Pillow format."""
+    check_output(output, options.overwrite, read_files(options, source))
+    if output.suffix.lower() not in Image.registered_extensions():
+        raise UserError(f"input {source} is an image, so the output must be an image file "
+                        f"(.png, .jpg, .webp, .tif), not {output.name}")
+    return image_format(output)
+
+
+def _check_video_run(options: StylizeOptions, source: Path, output: Path) -> None:
+    """Check the output of a video run: its path, container and encoder options."""
+    check_output(output, options.overwrite, read_files(options, source))
+    if output.suffix.lower() in Image.registered_extensions():
+        raise UserError(f"input {source} is a video, so the output must be a video file "
+                        f"(.mp4, .mkv, .mov, .webm), not {output.name}")
+    check_video_output(output, options)
+
+
+def _transparent(frame: av.VideoFrame) -> bool:
+    """Whether ``frame`` has an alpha channel that is not opaque everywhere."""
+    if not any(component.is_alpha for component in frame.format.components):
+        return False
+    return bool(frame.to_ndarray(format="rgba")[..., 3].min() < 255)
 
 
 class Stylist:
@@ -106,17 +152,13 @@ class Stylist:
 
     def stylize(self, source: Path, output: Path, on_frames: Callable[[int], None] | None = None) -> RunSummary:
         """Stylize an image or a video, told apart by the file's content (``on_frames``: see :meth:`video`)."""
-        if is_still_image(source):
+        if check_run(self.options, source, output):
             return self.image(source, output)
         return self.video(source, output, on_frames)
 
     def image(self, source: Path, output: Path) -> RunSummary:
         """Stylize one image into an image file whose format follows ``output``'s extension."""
-        check_output(output, self.options.overwrite, read_files(self.options, source))
-        if output.suffix.lower() not in Image.registered_extensions():
-            raise UserError(f"input {source} is an image, so the output must be an image file "
-                            f"(.png, .jpg, .webp, .tif), not {output.name}")
-        fmt = image_format(output)
+        fmt = _check_image_run(self.options, source, output)
         began = time.perf_counter()
         rgb, alpha = read_image(source, "input image")
         width, height = fit_within(rgb.shape[2], rgb.shape[1], self.options.max_side)
@@ -128,7 +170,7 @@ class Stylist:
         stylizer = self.new_stylizer(still=True, masks=self.frame_masks(width, height))
         with torch.inference_mode(), self._memory(f"a {width}x{height} image", "--max-side (e.g. 1024)"):
             out = stylizer(pixels, rgb[None].to(self.device))[0].cpu()
-        with atomic_output(output) as temp:
+        with atomic_output(output, self.options.overwrite) as temp:
             try:
                 write_image(temp, out, alpha, fmt)
             except OSError as err:
@@ -140,11 +182,8 @@ class Stylist:
 
         ``on_frames``, if given, is told the number of frames of each batch once it is written.
         """
-        check_output(output, self.options.overwrite, read_files(self.options, source))
-        if output.suffix.lower() in Image.registered_extensions():
-            raise UserError(f"input {source} is a video, so the output must be a video file "
-                            f"(.mp4, .mkv, .mov, .webm), not {output.name}")
-        video = VideoSource(source, self.options.start, self.options.duration)
+        _check_video_run(self.options, source, output)
+        video = open_video(source, self.options.start, self.options.duration)
         masks = None
         try:
             first = video.first_frame
@@ -155,7 +194,7 @@ class Stylist:
             advice = f"a smaller --batch-size (now {self.options.batch_size}) or --max-side (e.g. 720)"
             with self._memory(f"batches of {capacity} frames of {width}x{height}", advice):
                 batch = FrameBatch(capacity, width, height, self.device)
-                with atomic_output(output) as temp:
+                with atomic_output(output, self.options.overwrite) as temp:
                     sink = VideoSink(temp, video, width, height, self.options)
                     try:
                         summary = run(video, sink, self.new_stylizer(masks=masks), batch,
@@ -166,11 +205,16 @@ class Stylist:
                         sink.abort()
                         raise
                     sink.close()
+            lost = video.frame_loss(summary.frames)
+            alpha = (f"input {source} is transparent in places; the output video has no alpha channel, so the "
+                     "transparency is dropped") if _transparent(video.first_frame) else None
         finally:
             if masks is not None:
                 masks.close()
             video.close()
-        return summary
+        retimed = (f"input {source}: the timestamps of {sink.retimed} video frame{'s' * (sink.retimed > 1)} go back "
+                   "or repeat; each was moved to just after the frame before it") if sink.retimed else None
+        return dataclasses.replace(summary, warnings=tuple(text for text in (lost, retimed, alpha) if text))
 
     @contextlib.contextmanager
     def _memory(self, work: str, advice: str) -> Iterator[None]:

@@ -212,14 +212,20 @@ def make_interlaced_video(path: Path, size: tuple[int, int] = (64, 48), frames: 
     return path
 
 
-def make_still_video(path: Path, codec: str = "png", size: tuple[int, int] = (64, 48)) -> Path:
-    """A single still picture in a video container (PNG in .mov, MJPEG in .avi...)."""
+def make_still_video(path: Path, codec: str = "png", size: tuple[int, int] = (64, 48), alpha: bool = False) -> Path:
+    """A single still picture in a video container (PNG in .mov, MJPEG in .avi...); ``alpha``: a PNG whose
+    left half is transparent."""
     width, height = size
-    pix_fmt = "rgb24" if codec == "png" else "yuvj420p"
+    pix_fmt = ("rgba" if alpha else "rgb24") if codec == "png" else "yuvj420p"
+    pixels = moving_frame(0, width, height)
+    if alpha:
+        opacity = np.full((height, width, 1), 255, np.uint8)
+        opacity[:, :width // 2] = 0
+        pixels = np.concatenate([pixels, opacity], axis=-1)
     with av.open(str(path), "w") as out:
         video = out.add_stream(codec, rate=1)
         video.width, video.height, video.pix_fmt = width, height, pix_fmt
-        frame = av.VideoFrame.from_ndarray(moving_frame(0, width, height), format="rgb24").reformat(format=pix_fmt)
+        frame = av.VideoFrame.from_ndarray(pixels, format="rgba" if alpha else "rgb24").reformat(format=pix_fmt)
         frame.pts = 0
         out.mux(video.encode(frame))
         out.mux(video.encode(None))
@@ -264,3 +270,56 @@ def interruptible() -> None:
     """``preexec_fn`` for a child that the test interrupts: Ctrl-C handling as in a terminal,
     also when the tests themselves run in the background (where SIGINT is inherited ignored)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def damage_chunk_offsets(path: Path, first: int) -> Path:
+    """Point the first track's MP4 chunk offsets (``stco``) from number ``first`` on past the end of the file."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"stco")
+    count = struct.unpack(">I", data[at + 8:at + 12])[0]
+    for index in range(first, count):
+        data[at + 12 + 4 * index:at + 16 + 4 * index] = struct.pack(">I", 0xFFFFFF00)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def zero_video_packet(path: Path, index: int) -> Path:
+    """Overwrite video packet number ``index`` of ``path`` with zeros."""
+    offset, size = packet_spans(path)[index]
+    data = bytearray(path.read_bytes())
+    data[offset:offset + size] = bytes(size)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_retimed_video(path: Path, pts: list[int], rate: int = 25) -> Path:
+    """An intra-coded .mkv whose frames carry the timestamps ``pts`` (in 1/rate), even out of order or repeated."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("mjpeg", rate=rate)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuvj420p"
+        video.time_base = video.codec_context.time_base = Fraction(1, rate)
+        for index, stamp in enumerate(pts):
+            frame = av.VideoFrame.from_ndarray(moving_frame(index, 64, 48), format="rgb24").reformat(format="yuvj420p")
+            frame.pts = index
+            for packet in video.encode(frame):
+                packet.pts = stamp
+                packet.dts = min(pts[index:])  # never above the pts, never going back
+                out.mux(packet)
+        out.mux(video.encode(None))
+    return path
+
+
+def make_audio_with_cover(path: Path, seconds: float = 0.5) -> Path:
+    """An MP3 with a cover picture (a PNG stream flagged as an attached picture)."""
+    with av.open(str(path), "w") as out:
+        sound = out.add_stream("libmp3lame", rate=AUDIO_RATE, layout="stereo")
+        cover = out.add_stream("png")
+        cover.width, cover.height, cover.pix_fmt = 32, 32, "rgb24"
+        cover.disposition = av.stream.Disposition.attached_pic
+        frame = av.VideoFrame.from_ndarray(moving_frame(0, 32, 32), format="rgb24")
+        frame.pts = 0
+        for packet in cover.encode(frame):
+            out.mux(packet)
+        out.mux(cover.encode(None))
+        encode_tone(out, sound, seconds)
+    return path

@@ -24,10 +24,13 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from _media import (first_packet_offset, make_animated_gif, make_audio_only, make_huge_video, make_image,
-                    make_interlaced_video, make_png16, make_png_header, make_still_video,
-                    make_transparent_palette_png, make_video, packet_spans, probe)
+from _media import (damage_chunk_offsets, first_packet_offset, make_animated_gif, make_audio_only,
+                    make_audio_with_cover, make_huge_video, make_image, make_interlaced_video, make_png16,
+                    make_png_header, make_retimed_video, make_still_video, make_transparent_palette_png, make_video,
+                    moving_frame, packet_spans, probe, zero_video_packet)
 from PIL import Image
+
+from sanet_video.cli import main
 
 TIME_LIMIT_S = 120.0
 """Longest a case may take, start-up included (two run at once on a shared CPU)."""
@@ -38,13 +41,15 @@ COMMON = ("--device", "cpu", "--quiet", "--style-size", "32")
 
 @dataclass(frozen=True)
 class Video:
-    """What a working video case must write: frame count, size, duration; timestamps and rotation if given."""
+    """What a working video case must write: frame count, size, duration; timestamps and rotation if given;
+    and the one ``warning: ...`` line it must print on stderr, if any (a part of it)."""
 
     frames: int
     size: tuple[int, int]
     seconds: float
     pts: tuple[int, ...] | None = None
     rotation: int = 0
+    warning: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,16 @@ def _header_only(name: str) -> Callable[[Path], bytes]:
     return data
 
 
+def _holed(folder: Path, name: str) -> bytes:
+    """A 10-frame clip whose video packets 3 to 8 are cut out (a damaged cluster: the demuxer also loses the
+    frame before the hole as it resyncs), its header intact."""
+    source = make_video(folder / f"whole{Path(name).suffix}", frames=10)
+    spans = packet_spans(source)
+    whole = source.read_bytes()
+    source.unlink()
+    return whole[:spans[3][0] - 8] + whole[spans[9][0] - 8:]
+
+
 def _damaged_audio(folder: Path) -> Path:
     """A clip whose AAC packets 1 to 3 hold noise (its video is intact)."""
     source = _clip(folder, frames=6, audio=("aac",))
@@ -138,10 +153,50 @@ def _in_folder(folder: Path) -> Path:
     return folder / "a folder"
 
 
+def _fifo(folder: Path) -> Path:
+    os.mkfifo(folder / "pipe")
+    return folder / "pipe"
+
+
+def _animation(name: str, frames: int = 4) -> Callable[[Path], Path]:
+    """An animated WebP or a multi-page TIFF of ``frames`` 40x32 frames, 100 ms each."""
+    def make(folder: Path) -> Path:
+        images = [Image.fromarray(moving_frame(i * 4, 40, 32)) for i in range(frames)]
+        images[0].save(folder / name, save_all=True, append_images=images[1:], duration=100, loop=0)
+        return folder / name
+    return make
+
+
+def _styled(first: str, *more: str) -> Maker:
+    """A case stylizing a good 4-frame clip with the style specs ``first`` (as STYLE) and ``more`` (as
+    ``--style``), where ``{style}`` stands for a good style image."""
+    def make(folder: Path) -> list[str | Path]:
+        style = _style(folder)
+        flags = [item for spec in more for item in ("--style", spec.format(style=style))]
+        return [_clip(folder, frames=4), first.format(style=style), folder / "out" / "out.mp4", *flags]
+    return make
+
+
+def _yaml_styles(text: str) -> Maker:
+    """A case stylizing a good 4-frame clip with the styles given only by ``--config`` holding ``text``."""
+    def make(folder: Path) -> list[str | Path]:
+        _style(folder)
+        (folder / "options.yaml").write_text(text)
+        # "--quiet" (given anyway) keeps OUTPUT third, where the checks look for it
+        return [_clip(folder, frames=4), "--quiet", folder / "out" / "out.mp4", "--config", folder / "options.yaml"]
+    return make
+
+
+BOMB = "".join(f"{name}: &{name} [{', '.join([f'*{below}' if below else '1'] * 9)}]\n"
+               for name, below in zip("abcdef", ["", *"abcde"])) + "styles: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+"""A YAML alias bomb: 9 ** 7 values once expanded, a few hundred bytes written."""
+
+
 CASES: dict[str, tuple[Maker, Expected]] = {
     # Videos: broken containers.
-    "video truncated mid-frame (mkv)": (video(_write("cut.mkv", _cut_mid_frame("cut.mkv"))),
-                                        Video(2, (64, 48), 0.08)),  # the two whole frames before the cut
+    "video truncated mid-frame (mkv)": (  # the two whole frames before the cut
+        video(_write("cut.mkv", _cut_mid_frame("cut.mkv"))),
+        Video(2, (64, 48), 0.08, warning="declares about 6 video frames but only 2 could be decoded")),
     "video truncated mid-frame (mp4, index at the end)": (
         video(_write("cut.mp4", _cut_mid_frame("cut.mp4"))), "cannot be read as a video or an image"),
     "video zero-length": (video(_write("empty.mp4", b"")), "cannot be read as a video or an image"),
@@ -191,8 +246,49 @@ CASES: dict[str, tuple[Maker, Expected]] = {
     "config out of range": (config("alpha: 1.5\n"), "alpha must be between 0 and 1"),
     "config not a number": (config("start: .nan\n"), "'start' should be a finite number"),
     "config is a folder": (lambda f: [_clip(f, frames=4), _style(f), f / "out" / "out.mp4",
-                                      "--config", _in_folder(f)], "cannot be read"),
+                                      "--config", _in_folder(f)], "is a folder; give a YAML file"),
     "config huge batch": (config("batch_size: 1000000000\n"), Video(4, (64, 48), 0.16)),
+    # Issue 21: round two.
+    "style weight nan": (_styled("{style}:nan"), "style weight must be a finite number"),
+    "style weight inf": (_styled("{style}:inf", "{style}:1"), "style weight must be a finite number"),
+    "style weights overflow their sum": (_styled("{style}:1e308", "{style}:1e308"), "their sum overflows"),
+    "config style weight nan": (_yaml_styles("styles: ['style.png:nan']\n"), "style weight must be a finite number"),
+    "video decode error with one-frame batches": (
+        video(lambda f: zero_video_packet(_clip(f, size=(160, 120), frames=75, audio=("aac",)), 60), "out.mp4",
+              "--batch-size", "1"), "is truncated or corrupt"),
+    "video is a named pipe": (video(_fifo), "is a named pipe (FIFO), not a regular file"),
+    "style is a named pipe": (style(_fifo), "is a named pipe (FIFO), not a regular file"),
+    "config is a named pipe": (lambda f: [_clip(f, frames=4), _style(f), f / "out" / "out.mp4", "--config", _fifo(f)],
+                               "is a named pipe (FIFO), not a regular file"),
+    "video is text (.txt)": (video(_write("notes.txt", b"Release notes, version 2.\n" * 540)),
+                             "cannot be read as a video or an image (FFmpeg takes it for Tele-typewriter)"),
+    "video is text (.ans)": (video(_write("art.ans", b"\x1b[31mred\x1b[0m text\n" * 400)),
+                             "cannot be read as a video or an image"),
+    "video with damaged chunk offsets (mp4)": (
+        video(lambda f: damage_chunk_offsets(_clip(f, frames=10, audio=("aac",)), 5)),
+        Video(5, (64, 48), 0.2, warning="declares 10 video frames but only 5 could be decoded")),
+    "video with a damaged cluster (mkv)": (
+        video(_write("hole.mkv", lambda f: _holed(f, "hole.mkv"))),
+        Video(3, (64, 48), 0.12, warning="declares about 10 video frames but only 3 could be decoded")),
+    "video timestamps out of order": (  # timestamps in ms: the frame at 40 follows the one at 80
+        video(lambda f: make_retimed_video(f / "ooo.mkv", [0, 2, 1, 3, 4, 5]), "out.mkv"),
+        Video(6, (64, 48), 0.24, pts=(0, 80, 81, 120, 160, 200), warning="the timestamps of 1 video frame go back")),
+    "video timestamps repeated": (
+        video(lambda f: make_retimed_video(f / "dup.mkv", [0, 1, 1, 2, 3]), "out.mkv"),
+        Video(5, (64, 48), 0.16, pts=(0, 40, 41, 80, 120), warning="the timestamps of 1 video frame go back")),
+    "video animated WebP": (video(_animation("anim.webp")), Video(4, (40, 32), 0.4)),
+    "image multi-page TIFF": (video(_animation("pages.tif"), "out.png"), Picture((40, 32))),
+    "output name of 244 bytes": (video(lambda f: _clip(f, frames=4), "é" * 120 + ".mp4"), Video(4, (64, 48), 0.16)),
+    "output without extension": (video(lambda f: _clip(f, frames=4), "out"), "the name has no extension"),
+    "output named .mp4 only": (video(lambda f: _clip(f, frames=4), ".mp4"), "the name has no extension"),
+    "config alias bomb": (config(BOMB), "holds more than 10000 values"),
+    "max-side 1": (video(lambda f: _clip(f, frames=4), "out.mp4", "--max-side", "1"), "at least 16, got 1"),
+    "max-side 3": (video(lambda f: _clip(f, frames=4), "out.mp4", "--max-side", "3"), "at least 16, got 3"),
+    "max-side 16": (video(lambda f: _clip(f, frames=4), "out.mp4", "--max-side", "16"), Video(4, (16, 12), 0.16)),
+    "video with transparency": (video(lambda f: make_still_video(f / "alpha.mov", "png", alpha=True)),
+                                Video(1, (64, 48), 1.0, warning="the transparency is dropped")),
+    "audio file with cover art": (video(lambda f: make_audio_with_cover(f / "song.mp3")),
+                                  "is an audio file, no video (its only picture is cover art)"),
 }
 
 
@@ -277,7 +373,10 @@ def test_bad_input(runs, case):
         assert expected in outcome.stderr
         assert _snapshot(folder) == prepared.inputs, "the inputs changed or a file was left behind"
         return
-    assert (outcome.code, outcome.stderr) == (0, ""), outcome.stderr
+    warning = "" if isinstance(expected, Picture) or expected.warning is None else "warning: "
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stderr.startswith(warning) and outcome.stderr.count("\n") == bool(warning), outcome.stderr
+    assert warning == "" or expected.warning in outcome.stderr, outcome.stderr
     after = _snapshot(folder)
     assert {k: v for k, v in after.items() if k != output.relative_to(folder).as_posix()} == prepared.inputs
     if isinstance(expected, Picture):
@@ -298,3 +397,38 @@ def test_the_matrix_covers_the_issue():
     kinds = [name.split()[0] for name in CASES]
     assert len(CASES) >= 25
     assert kinds.count("video") >= 14 and kinds.count("style") >= 7 and kinds.count("config") >= 3
+
+
+# Issue 21: the command line itself (in this process).
+
+def test_a_lone_double_dash_ends_the_options(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _clip(tmp_path, frames=2).rename(tmp_path / "-clip.mp4")
+    _style(tmp_path)
+    assert main([*COMMON, "--", "-clip.mp4", "style.png", "-out.mp4"]) == 0
+    assert capsys.readouterr() == ("", "")
+    assert len(probe(tmp_path / "-out.mp4").pts) == 2
+
+
+def _model_must_not_load(*args, **kwargs):
+    raise AssertionError("the model was loaded before a cheap check refused the run")
+
+
+@pytest.mark.parametrize(("source", "output", "extra", "message"), [
+    ("clip.mp4", "out.xyz", (), "cannot tell the video format from the extension .xyz"),
+    ("clip.mp4", "out", (), "the name has no extension"),
+    ("clip.mp4", "out.mp4", ("--crf", "60"), "crf for h264 must be between 0 and 51, got 60"),
+    ("clip.mp4", "out.webm", ("--codec", "h264"), "cannot hold h264"),
+    ("clip.mp4", "out.png", (), "the output must be a video file"),
+    ("photo.png", "out.xyz", (), "the output must be an image file"),
+    ("photo.png", "out.psd", (), "unknown extension .psd"),  # Pillow reads PSD, but does not write it
+])
+def test_cheap_checks_come_before_the_model_loads(tmp_path, capsys, monkeypatch, source, output, extra, message):
+    monkeypatch.setattr("sanet_video.stylist.load_sanet", _model_must_not_load)
+    monkeypatch.chdir(tmp_path)
+    _clip(tmp_path, frames=2)
+    make_image(tmp_path / "photo.png")
+    assert main([source, str(_style(tmp_path)), output, *COMMON, *extra]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith("error: ") and err.count("\n") == 1 and message in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.mp4", "photo.png", "style.png"]

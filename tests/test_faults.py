@@ -1,4 +1,5 @@
-"""Faults during a run: a full disk, the output folder removed, out of memory, SIGTERM and SIGINT.
+"""Faults during a run: a full disk, the output folder removed, out of memory, SIGTERM, SIGINT and SIGHUP,
+another run writing the same output, a killed run's leftovers, a closed stdout, odd file names.
 
 Each must end with one line on stderr (or, in a batch, one failed job with its reason),
 leave no partial output or temporary file, and leave the batch manifest consistent.
@@ -7,8 +8,10 @@ leave no partial output or temporary file, and leave the batch manifest consiste
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -21,7 +24,9 @@ import av.error
 import pytest
 import torch
 from _media import interruptible, make_image, make_video, media_folder, probe
+from PIL import Image
 
+from sanet_video import outputs
 from sanet_video.batch.manifest import MANIFEST
 from sanet_video.batch.worker import Worker
 from sanet_video.cli import main
@@ -236,3 +241,133 @@ def test_signal_during_a_batch_keeps_the_manifest_consistent(media, tmp_path, ca
     assert {record["status"] for record in assert_manifest_consistent(out_dir).values()} == {"done"}
     for index in range(4):
         assert len(probe(out_dir / f"clip{index}__style.mp4").pts) == 16
+
+
+# Issue 21: an output that appears while a run writes it, SIGHUP, SIGKILL, odd names, a closed stdout.
+
+def _another_run_finishes_first(monkeypatch, output: Path, image: bool) -> None:
+    """Make the output file appear just before the run renames its own into place."""
+    if image:
+        save = Image.Image.save
+
+        def save_then_appear(self, *args, **kwargs):
+            save(self, *args, **kwargs)
+            output.write_bytes(b"the other run's output")
+
+        monkeypatch.setattr(Image.Image, "save", save_then_appear)
+        return
+    close = VideoSink.close
+
+    def close_then_appear(self):
+        close(self)
+        output.write_bytes(b"the other run's output")
+
+    monkeypatch.setattr(VideoSink, "close", close_then_appear)
+
+
+@pytest.mark.parametrize("rename", ["renameat2", "link"])
+@pytest.mark.parametrize("name", ["out.mp4", "out.png"])
+def test_an_output_that_appears_meanwhile_is_not_replaced(media, tmp_path, capsys, monkeypatch, name, rename):
+    if rename == "link":  # file systems (or systems) without RENAME_NOREPLACE
+        monkeypatch.setattr(outputs, "_renameat2", None)
+    output = tmp_path / name
+    _another_run_finishes_first(monkeypatch, output, name.endswith(".png"))
+    source = media / ("photo.png" if name.endswith(".png") else "clip.mp4")
+    code, err = run_cli(capsys, source, media / "style.png", output)
+    assert_one_line(code, err, "appeared while this run was writing it", "--overwrite")
+    assert output.read_bytes() == b"the other run's output"
+    assert files(tmp_path) == [name]
+
+
+def test_overwrite_replaces_an_output_that_appears_meanwhile(media, tmp_path, capsys, monkeypatch):
+    output = tmp_path / "out.mp4"
+    _another_run_finishes_first(monkeypatch, output, image=False)
+    code, err = run_cli(capsys, media / "clip.mp4", media / "style.png", output, "--overwrite")
+    assert (code, err) == (0, "")
+    assert len(probe(output).pts) == 8 and files(tmp_path) == ["out.mp4"]
+
+
+def _start_and_wait_for_partial(media: Path, output: Path) -> subprocess.Popen:
+    source = make_video(output.parent.parent / "long.mp4", size=(96, 64), frames=150)
+    process = subprocess.Popen([sys.executable, "-m", "sanet_video", source, media / "style.png", output,
+                                *FAST, "--batch-size", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, preexec_fn=interruptible)
+    deadline = time.monotonic() + 120
+    while not list(output.parent.glob(".*.partial.mp4")):
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.05)
+    return process
+
+
+def test_sighup_is_an_interrupt_and_leaves_nothing(media, tmp_path):
+    output = tmp_path / "out" / "stylized.mp4"
+    output.parent.mkdir()
+    process = _start_and_wait_for_partial(media, output)
+    process.send_signal(signal.SIGHUP)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip().endswith("error: interrupted; no output was written")
+    assert files(output.parent) == []
+
+
+def test_a_later_run_removes_the_partial_file_of_a_killed_run_but_not_of_a_live_one(media, tmp_path, capsys):
+    output = tmp_path / "out" / "stylized.mp4"
+    output.parent.mkdir()
+    process = _start_and_wait_for_partial(media, output)
+    process.kill()
+    process.communicate(timeout=60)
+    (dead,) = output.parent.glob(".*.partial.mp4")
+    live = output.parent / ".stylized.0123abcd.partial.mp4"  # another run's, still being written
+    live.write_bytes(b"")
+    with live.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, err = run_cli(capsys, media / "clip.mp4", media / "style.png", output)
+        assert (code, err) == (0, "")
+        assert files(output.parent) == [live.name, "stylized.mp4"]
+    assert not dead.exists()
+
+
+def test_a_closed_stdout_loses_only_the_summary(media, tmp_path):
+    output = tmp_path / "out.mp4"
+    process = subprocess.Popen([sys.executable, "-m", "sanet_video", media / "clip.mp4", media / "style.png", output,
+                                "--style-size", "32", "--device", "cpu"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()  # as `... | true` does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert b"Traceback" not in err and b"BrokenPipe" not in err
+    assert len(probe(output).pts) == 8
+
+
+def test_batch_with_a_name_that_is_not_utf8_runs_and_resumes(media, tmp_path):
+    library = tmp_path / "in"
+    library.mkdir()
+    name = os.fsdecode(b"bad\xff.png")
+    make_image(library / name, size=(40, 32))
+    make_image(library / "good.png", size=(40, 32))
+    out_dir = tmp_path / "out"
+    runs = [subprocess.run([sys.executable, "-m", "sanet_video", "batch", library, out_dir, "--style",
+                            media / "style.png", "--style-size", "32", "--devices", "cpu"],
+                           capture_output=True, text=True, errors="replace", timeout=300) for _ in range(2)]
+    assert [run.returncode for run in runs] == [0, 0], runs[-1].stderr
+    assert "Traceback" not in runs[0].stderr + runs[1].stderr
+    assert "bad\\udcff.png × style" in runs[0].stdout  # the summary table, the name escaped
+    assert "2 done before" in runs[1].stderr  # the second run found both jobs in the manifest
+    records = assert_manifest_consistent(out_dir)
+    assert {key[0] for key in records} == {name, "good.png"}
+    assert (out_dir / os.fsdecode(b"bad\xff__style.png")).is_file()
+    report = (out_dir / "batch_report.csv").read_text(encoding="utf-8")
+    assert "bad\\udcff.png" in report
+
+
+def test_batch_skips_a_named_pipe_and_says_so(media, tmp_path, capsys):
+    library = tmp_path / "in"
+    library.mkdir()
+    os.mkfifo(library / "clip.mp4")
+    make_image(library / "photo.png", size=(40, 32))
+    code = main(["batch", str(library), str(tmp_path / "out"), "--style", str(media / "style.png"),
+                 "--style-size", "32", "--devices", "cpu"])
+    _, err = capsys.readouterr()
+    assert code == 0, err
+    assert f"warning: {library / 'clip.mp4'} is a named pipe (FIFO), not a regular file; skipped" in err
+    assert sorted(assert_manifest_consistent(tmp_path / "out")) == [("photo.png", "style")]

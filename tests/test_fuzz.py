@@ -142,6 +142,7 @@ def stylize_bytes(stylist: Stylist, folder: Path, name: str, data: bytes) -> Non
 @example(name="anim.gif", changes=[("cut", 10312, b"")])  # IndexError in Pillow's GIF parser (is_still_image)
 @example(name="anim.gif", changes=[("cut", 1492, b"")])  # struct.error in Pillow's GIF parser
 @example(name="photo.tif", changes=[("flip", 84, b"")])  # ValueError: PyAV does not know a side-data type
+@example(name="clip.mp4", changes=[("cut", 671616, b"")])  # AttributeError: an audio stream without codec context
 def test_mutated_inputs_are_stylized_or_refused_in_one_line(stylist, fuzz_dir, seeds, name, changes):
     stylize_bytes(stylist, fuzz_dir, name, mutate(seeds[name], changes))
 

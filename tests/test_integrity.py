@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 import pickle
 import shutil
 import socket
@@ -13,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from _media import media_folder, probe
+from _media import make_image, media_folder, probe
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sanet_video import _vgg
 from sanet_video import weights as weights_module
+from sanet_video.batch.discovery import find_media
 from sanet_video.batch.jobs import inside
 from sanet_video.cli import main
 from sanet_video.errors import UserError
@@ -247,3 +249,23 @@ def test_files_that_point_at_the_network_are_not_followed(media, tmp_path, capsy
         assert code == 1 and err.startswith("error: ") and err.count("\n") == 1, (name, err)
     assert seen == []
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_batch_inputs_linked_from_outside_the_input_folder_are_skipped_unless_asked(tmp_path):
+    """A private file (or folder) linked into IN_DIR is not stylized by surprise; links inside it still work."""
+    root, private = tmp_path / "in", tmp_path / "private"
+    root.mkdir()
+    private.mkdir()
+    make_image(private / "secret.png")
+    make_image(root / "own.png")
+    os.symlink(private / "secret.png", root / "linked.png")
+    os.symlink(private, root / "folder")
+    os.symlink(root / "own.png", root / "alias.png")
+    found, skipped = find_media(root)
+    assert sorted(item.relative.as_posix() for item in found) == ["alias.png", "own.png"]
+    assert skipped == [f"{root / name} links outside {root} (--follow-symlinks takes it)"
+                       for name in ("folder", "linked.png")]
+    found, skipped = find_media(root, follow_outside=True)
+    assert sorted(item.relative.as_posix() for item in found) == ["alias.png", "folder/secret.png", "linked.png",
+                                                                  "own.png"]
+    assert skipped == []

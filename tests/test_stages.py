@@ -2,6 +2,7 @@
 
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -129,3 +130,23 @@ def test_caller_error_stops_a_chained_prefetch_thread_before_returning():
                 stages.send(item)
     closed_source.append(True)
     assert threading.active_count() == before
+
+
+def test_an_upstream_error_while_the_producer_waits_on_a_full_queue_reaches_the_caller():
+    """Issue 21, 3: the decoder fails while the producer is blocked handing an item to a slow caller;
+    the producer is cancelled, and the decoder's error must still reach the caller (not an IndexError)."""
+    def decode():
+        yield from range(6)
+        raise OSError("corrupt packet")
+
+    cancel = threading.Event()
+
+    def produce():
+        with closing(prefetch(decode(), cancel)) as items:
+            yield from items
+
+    with pytest.raises(OSError, match="corrupt packet"):
+        with Stages(produce, lambda x: None, cancel, depth=1) as stages:
+            for item in stages:
+                time.sleep(0.15)  # the producer waits on a full queue when the decoder fails
+                stages.send(item)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import config
-from ..cli import _Parser, add_stylize_options
+from ..cli import _Parser, add_stylize_options, say
 from ..options import StylizeOptions
 from .manifest import MANIFEST
 from .options import BatchOptions
@@ -45,7 +45,10 @@ def _parser() -> _Parser:
     parser.add_argument("--styles", dest="styles", action="append", metavar="DIR",
                         help="a folder whose images each are a style (same as --style DIR); NAME.mask.png in it "
                              "is the mask of style NAME")
-    config.add_arguments(parser, BatchOptions, skip=tuple(f.name for f in dataclasses.fields(StylizeOptions)))
+    config.add_arguments(parser, BatchOptions,
+                         skip=(*(f.name for f in dataclasses.fields(StylizeOptions)), "follow_symlinks"))
+    parser.add_argument("--follow-symlinks", dest="follow_symlinks", action=argparse.BooleanOptionalAction,
+                        default=None, help=BatchOptions.__dataclass_fields__["follow_symlinks"].metadata["help"])
     return parser
 
 
@@ -60,5 +63,5 @@ def batch_command(argv: Sequence[str]) -> int:
               "output is left; run the same command again to resume", file=sys.stderr)
         return 130
     if not options.quiet:
-        print(report.summary())
+        say(report.summary())
     return EXIT_FAILED if report.counts["failed"] else 0

@@ -7,6 +7,10 @@ skipped; symbolic links are followed, each real folder is visited once (so link
 loops end), and the output folder is left out when it lies inside the input folder.
 In a folder of styles, ``NAME.mask.EXT`` is the mask of style ``NAME`` (spatial control,
 :mod:`sanet_video.masks`), not a style.
+
+Links that lead out of the input folder are skipped and reported unless asked for (a
+private file linked from elsewhere is not stylized by surprise); so are pipes, devices
+and sockets (reading one would block or never end).
 """
 
 from __future__ import annotations
@@ -16,12 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av.error
-from av.stream import Disposition
 
 from ..errors import UserError
-from ..image_io import is_still_image
+from ..image_io import is_still_image, pillow_animation
+from ..input_files import not_regular, require_file
 from ..options import parse_styles, split_mask
-from ..video.source import VideoSource, open_input
+from ..video.source import VideoSource, open_input, video_streams
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp")
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mkv", ".mov", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".wmv", ".flv", ".gif")
@@ -56,12 +60,16 @@ def classify(path: Path) -> str | None:
 
     A file named as an image that Pillow cannot open is a (broken) image, whatever FFmpeg makes of it.
     """
-    if is_still_image(path) or path.suffix.lower() in IMAGE_SUFFIXES:
+    if is_still_image(path):
+        return "image"
+    if pillow_animation(path):
+        return "video"
+    if path.suffix.lower() in IMAGE_SUFFIXES:
         return "image"
     try:
         with open_input(path) as container:
-            if any(not stream.disposition & Disposition.attached_pic for stream in container.streams.video):
-                return "video"  # (an attached picture is the cover art of an audio file)
+            if video_streams(container):
+                return "video"
     except (av.error.FFmpegError, OSError, UnicodeDecodeError):
         pass
     return "video" if path.suffix.lower() in VIDEO_SUFFIXES else None
@@ -76,26 +84,48 @@ def _key(path: str | Path) -> tuple[int, int]:
     return info.st_dev, info.st_ino
 
 
-def find_media(root: Path, exclude: Path | None = None) -> tuple[list[MediaFile], list[str]]:
-    """Every image and video under ``root``, in sorted order, and the folders that could not be read.
+def _leaves(path: Path, root: Path) -> bool:
+    """Whether ``path`` is a symbolic link whose target lies outside ``root`` (a resolved path)."""
+    return path.is_symlink() and not path.resolve().is_relative_to(root)
+
+
+def find_media(root: Path, exclude: Path | None = None,
+               follow_outside: bool = False) -> tuple[list[MediaFile], list[str]]:
+    """Every image and video under ``root``, in sorted order, and what was skipped, with why (one line each):
+    folders that could not be read, links out of ``root``, pipes, devices and sockets.
 
     Args:
         root: the input folder.
         exclude: a folder to leave out (the output folder), if it exists.
+        follow_outside: also follow symbolic links whose target lies outside ``root``.
     """
     skipped: list[str] = []
+    real_root = root.resolve()
+
+    def inside(folder: str, name: str) -> bool:
+        if follow_outside or not _leaves(Path(folder, name), real_root):
+            return True
+        skipped.append(f"{Path(folder, name)} links outside {root} (--follow-symlinks takes it)")
+        return False
+
     seen = {_key(exclude)} if exclude is not None and exclude.is_dir() else set()
     found = []
-    for folder, dirs, files in os.walk(root, followlinks=True, onerror=lambda err: skipped.append(err.filename)):
-        dirs[:] = sorted(filter(_visible, dirs))
+    for folder, dirs, files in os.walk(root, followlinks=True,
+                                       onerror=lambda err: skipped.append(f"cannot read folder {err.filename}")):
+        dirs[:] = sorted(name for name in dirs if _visible(name) and inside(folder, name))
         key = _key(folder)
         if key in seen:
             dirs[:] = []
             continue
         seen.add(key)
-        for name in sorted(filter(_visible, files)):
+        for name in sorted(name for name in files if _visible(name) and inside(folder, name)):
             path = Path(folder, name)
-            if not path.is_file():  # a broken link, a pipe, a socket
+            try:
+                special = not_regular(path.stat().st_mode)
+            except OSError:  # a broken link
+                continue
+            if special is not None:  # reading it would block or never end
+                skipped.append(f"{path} is {special}, not a regular file")
                 continue
             kind = classify(path)
             if kind is not None:
@@ -153,10 +183,9 @@ def find_styles(specs: list[str]) -> list[Style]:
                 raise UserError(f"style folder {path} is given a mask; put each style's mask next to it in the "
                                 f"folder instead (NAME{MASK_SUFFIX}.png next to NAME.jpg)")
             styles += _folder_styles(path)
-        elif path.is_file():
-            styles.append(Style(path.stem, path, None if mask is None else mask.absolute()))
         else:
-            raise UserError(f"style image {path} not found; check the path")
+            require_file(path, "style image", "give an image file")
+            styles.append(Style(path.stem, path, None if mask is None else mask.absolute()))
     unique: dict[Path, Style] = {}
     for style in styles:  # each file once, where it first appears
         unique.setdefault(style.path.resolve(), style)

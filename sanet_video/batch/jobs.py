@@ -54,7 +54,7 @@ class JobResult:
     Attributes:
         key: the job's :data:`JobKey`.
         status: "done" or "failed".
-        reason: why it failed, in one line; None when done.
+        reason: why it failed, in one line; when done, the run's warnings (e.g. frames lost to damage), or None.
         device: where it ran.
         started: when it began (seconds since the epoch).
         seconds: how long it took.

@@ -140,7 +140,8 @@ class _Process:
 
 def _serve(conn: Connection, options: StylizeOptions, device: str, threads: int | None) -> None:
     """A worker process's loop: receive a job, run it, send ("frames", n) messages and its ("result", r)."""
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
     if sys.platform == "linux":  # SIGTERM this process when the driver dies (PR_SET_PDEATHSIG)
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)
     if threads is not None:

@@ -12,9 +12,11 @@ job (its input's relative path and its style's name) is its state:
 ``status`` is "started" when a job is handed to a worker (its output path now belongs
 to the batch), then "done" once the output has been renamed into place, or "failed"
 with a one-line ``reason``. Each line is flushed and fsynced as it is written; a line
-cut short by a crash is ignored. When the manifest is opened, it is rewritten with
-the last line of each job only (a temporary file renamed over it). A lock file keeps
-two batches from writing to one output folder at the same time.
+cut short by a crash is ignored. A file name that is not valid UTF-8 keeps its
+undecodable bytes as JSON escapes (``\\udcff``), which read back to the same name.
+When the manifest is opened, it is rewritten with the last line of each job only (a
+temporary file renamed over it). A lock file keeps two batches from writing to one
+output folder at the same time.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ MANIFEST = "batch_manifest.jsonl"
 LOCK = ".batch.lock"
 
 Record = dict[str, Any]
+ESCAPE = "backslashreplace"
+"""How text files of a batch write file names that are not valid UTF-8 (JSON reads the escapes back)."""
 
 
 def fingerprint(path: Path, known: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -100,7 +104,7 @@ class Manifest:
                                 "another output folder") from None
             manifest._load()
             manifest._compact()
-            with manifest.path.open("a", encoding="utf-8") as manifest._file:
+            with manifest.path.open("a", encoding="utf-8", errors=ESCAPE) as manifest._file:
                 yield manifest
 
     def _load(self) -> None:
@@ -116,7 +120,7 @@ class Manifest:
 
     def _compact(self) -> None:
         temp = self.path.with_name(f".{self.path.name}.tmp")
-        with temp.open("w", encoding="utf-8") as file:
+        with temp.open("w", encoding="utf-8", errors=ESCAPE) as file:
             for record in self.records.values():
                 file.write(json.dumps(record, ensure_ascii=False) + "\n")
             file.flush()

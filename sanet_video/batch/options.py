@@ -37,6 +37,9 @@ class BatchOptions(StylizeOptions):
         "local (worker processes on this machine) or ray (Ray tasks, one GPU each where the cluster has GPUs)")})
     address: str | None = field(default=None, metadata={"help": (
         "ray: the cluster to join (e.g. auto, or ray://HEAD:10001); default: start a Ray instance on this machine")})
+    follow_symlinks: bool = field(default=False, metadata={"help": (
+        "also stylize what symbolic links under IN_DIR point to outside it (by default they are skipped, and "
+        "listed)")})
 
     def check(self) -> None:
         """Refuse values out of range, in one line each.

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outputs import atomic_output
+from .manifest import ESCAPE
 
 REPORT = "batch_report"
 COLUMNS = ("input", "style", "output", "status", "frames", "seconds", "fps", "device", "reason")
@@ -56,16 +57,17 @@ class Report:
     def write(self) -> None:
         """Write the CSV and JSON files, each whole or not at all."""
         csv_path, json_path = self.paths
-        with atomic_output(csv_path) as temp, temp.open("w", newline="", encoding="utf-8") as file:
+        with (atomic_output(csv_path, overwrite=True) as temp,
+              temp.open("w", newline="", encoding="utf-8", errors=ESCAPE) as file):
             writer = csv.DictWriter(file, COLUMNS)
             writer.writeheader()
             writer.writerows(self.rows)
         totals = {status: self.counts[status] for status in STATUSES}
         totals["frames"] = sum(row["frames"] or 0 for row in self.rows if row["status"] == "done")
-        with atomic_output(json_path) as temp:
+        with atomic_output(json_path, overwrite=True) as temp:
             temp.write_text(json.dumps({"out_dir": os.fspath(self.out_dir), "seconds": round(self.seconds, 3),
                                         "totals": totals, "jobs": self.rows}, indent=1, ensure_ascii=False),
-                            encoding="utf-8")
+                            encoding="utf-8", errors=ESCAPE)
 
     def summary(self, limit: int = 40) -> str:
         """A headline and a table of the jobs that ran, failed or were left (at most ``limit`` rows)."""

@@ -53,7 +53,7 @@ def run_batch(in_dir: Path, out_dir: Path, options: BatchOptions) -> Report:
     devices = options.worker_devices() if options.engine == "local" else []
     began = time.perf_counter()
     with Manifest.open(out_dir) as manifest:
-        media, unreadable = find_media(in_dir, exclude=out_dir)
+        media, skipped = find_media(in_dir, exclude=out_dir, follow_outside=options.follow_symlinks)
         jobs, refused = plan_jobs(media, styles, out_dir)
         scheduler = Scheduler(manifest, options)
         scheduler.plan(jobs, refused)
@@ -62,8 +62,8 @@ def run_batch(in_dir: Path, out_dir: Path, options: BatchOptions) -> Report:
         devices = devices[:len(scheduler.todo)]
         progress = Progress({job.key: frames[job.media.path] for job in scheduler.todo}, len(devices),
                             enabled=not options.quiet)
-        for folder in unreadable:
-            progress.note(f"warning: cannot read folder {folder}; skipped")
+        for reason in skipped:
+            progress.note(f"warning: {reason}; skipped")
         progress.note(_plan_line(scheduler))
         try:
             if scheduler.todo:

@@ -6,18 +6,19 @@ the output, the weights, the output's name, and the output itself, still there w
 the recorded size and hash. Any other job runs again: new, failed before, interrupted
 ("started" but never recorded as ended), or changed. A job is claimed ("started") as
 a worker takes it, which also removes any temporary file left there by a killed
-process; it is done once its output has been renamed into place and recorded.
+process (:func:`~sanet_video.outputs.remove_dead_partials`); it is done once its
+output has been renamed into place and recorded.
 """
 
 from __future__ import annotations
 
-import glob
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..outputs import remove_dead_partials
 from ..weights import SANetWeights
 from .jobs import Job, JobKey, JobResult
 from .manifest import Manifest, Record, fingerprint, unchanged
@@ -135,9 +136,7 @@ class Scheduler:
                 except OSError as err:
                     on_failed(self._unreadable(job, err))
                     continue
-            pattern = f".{glob.escape(job.output.stem)}.????????.partial{glob.escape(job.output.suffix)}"
-            for leftover in job.output.parent.glob(pattern):
-                leftover.unlink(missing_ok=True)
+            remove_dead_partials(job.output)
             self.manifest.append({**self._records[job.key], "status": "started", "started": _timestamp(time.time())})
             self.status[job.key] = "interrupted"
             yield job

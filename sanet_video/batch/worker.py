@@ -68,5 +68,6 @@ class Worker:
         except Exception as err:  # one job's crash must not end the batch
             return JobResult.failed(job.key, f"{type(err).__name__}: {err}", seconds=time.perf_counter() - began,
                                     **timing)
-        return JobResult(job.key, "done", seconds=time.perf_counter() - began, frames=summary.frames,
+        return JobResult(job.key, "done", reason="; ".join(summary.warnings) or None,
+                         seconds=time.perf_counter() - began, frames=summary.frames,
                          size=f"{summary.width}x{summary.height}", output_file=output, **timing)

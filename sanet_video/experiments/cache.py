@@ -49,9 +49,9 @@ class CellCache:
         return json.loads(path.read_text()) if path.is_file() else {}
 
     def save_frames(self, key: str, frames: np.ndarray) -> None:
-        with atomic_output(self.folder / f"{key}.npz") as temp:
+        with atomic_output(self.folder / f"{key}.npz", overwrite=True) as temp:
             np.savez_compressed(temp, frames=frames)
 
     def save_result(self, key: str, record: dict[str, Any]) -> None:
-        with atomic_output(self.folder / f"{key}.json") as temp:
+        with atomic_output(self.folder / f"{key}.json", overwrite=True) as temp:
             temp.write_text(json.dumps(record, indent=1))

@@ -60,9 +60,10 @@ class Pool(Generic[T]):
 def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Generator[T, None, None]:
     """``items``, made in a thread of their own up to ``depth`` ahead (a stage before a stage).
 
-    An error there is raised here, after its thread has stopped. Closing this generator
-    early (or an error while reading it) sets ``cancel`` and waits for the thread, so
-    nothing still reads the source once the reader has given up.
+    An error there is raised here, after its thread has stopped, also where this generator
+    is closed meanwhile (the reader's stage was cancelled by that very error). Closing this
+    generator early (or an error while reading it) sets ``cancel`` and waits for the thread,
+    so nothing still reads the source once the reader has given up.
     """
     made: queue.Queue = queue.Queue(depth)
     errors: list[BaseException] = []
@@ -85,15 +86,12 @@ def prefetch(items: Iterable[T], cancel: threading.Event, depth: int = 2) -> Gen
         while (item := _get(made, cancel)) is not _END:
             yield item
         finished = True
-    except Cancelled:
-        if errors:
-            thread.join()
-            raise errors[0] from None
-        raise
     finally:
         if not finished:  # the reader failed or was closed early: its thread must stop too
             cancel.set()
         thread.join()
+        if errors:  # the cause of it all, whatever stopped the reader
+            raise errors[0] from None
 
 
 class Stages:

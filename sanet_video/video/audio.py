@@ -22,11 +22,17 @@ class AudioTrack:
         container: the output, before anything is written to it.
         source: the input audio stream.
         shift: ticks of the input's time base to subtract from every timestamp.
+
+    Raises:
+        UserError: the stream's codec cannot be read.
     """
 
     def __init__(self, container: OutputContainer, source: AudioStream, shift: int) -> None:
         self.container = container
         self.shift = shift
+        if source.codec_context is None:  # found by fuzzing: a cut MP4 whose audio header is lost
+            raise UserError(f"an audio stream of {source.container.name} has a damaged header or a codec this "
+                            "FFmpeg build cannot read; re-export the video")
         try:
             self.stream = container.add_stream_from_template(source)
             self.copy = True

@@ -35,12 +35,14 @@ OUTPUT_BUFFERS = 3  # batches being written, waiting and being filled
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What a run did: how many frames of which size in how many seconds (an image is one frame)."""
+    """What a run did: how many frames of which size in how many seconds (an image is one frame),
+    and what the user should know of the result (``warnings``, one line each)."""
 
     frames: int
     seconds: float
     width: int
     height: int
+    warnings: tuple[str, ...] = ()
 
     @property
     def fps(self) -> float:

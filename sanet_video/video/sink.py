@@ -28,6 +28,37 @@ from .source import VideoSource
 _MP4_LIKE = ("mp4", "mov")
 
 
+def _open_output(path: Path) -> av.container.OutputContainer:
+    """An output container for ``path``, its format from the extension (nothing is written yet).
+
+    Raises:
+        UserError: no extension, or one FFmpeg does not know.
+    """
+    if not path.suffix:
+        raise UserError(f"cannot tell the video format of {path}: the name has no extension (a name that "
+                        "starts with a dot has none); end it with .mp4, .mkv, .mov or .webm")
+    try:
+        return av.open(str(path), "w")
+    except ValueError:
+        raise UserError(f"cannot tell the video format from the extension {path.suffix}; "
+                        "use .mp4, .mkv, .mov or .webm") from None
+
+
+def check_video_output(path: Path, options: StylizeOptions) -> None:
+    """Check, without writing anything, that ``path``'s container takes the encoder and its options.
+
+    Raises:
+        UserError: see :func:`_open_output` and :func:`~.encoder.add_video_stream`; a crf
+            out of the encoder's range.
+    """
+    container = _open_output(path)
+    try:
+        _, codec = add_video_stream(container, options.codec, None)
+        codec.options(options.crf, options.preset)
+    finally:
+        container.close()
+
+
 class VideoSink:
     """The output container of one run, set up from the input and the frame size.
 
@@ -44,11 +75,7 @@ class VideoSink:
 
     def __init__(self, path: Path, source: VideoSource, width: int, height: int, options: StylizeOptions) -> None:
         self.path = path
-        try:
-            self.container = av.open(str(path), "w")
-        except ValueError:
-            raise UserError(f"cannot tell the video format from the extension {path.suffix or '(none)'}; "
-                            "use .mp4, .mkv, .mov or .webm") from None
+        self.container = _open_output(path)
         try:
             self._setup(source, width, height, options)
         except BaseException:
@@ -84,6 +111,9 @@ class VideoSink:
                      "dst_color_range": first.color_range}
         self._reformatter = VideoReformatter()
         self._durations: dict[int, int] = {}
+        self._next_pts: int | None = None
+        self.retimed = 0
+        """Frames whose timestamp was moved to keep the video's timestamps increasing."""
 
     def write_frames(self, pixels: np.ndarray, timing: list[tuple[int, int]]) -> None:
         """Encode stylized frames.
@@ -97,9 +127,18 @@ class VideoSink:
             for rgb, (pts, duration) in zip(pixels, timing, strict=True):
                 frame = self._reformatter.reformat(av.VideoFrame.from_numpy_buffer(rgb, format="rgb24"),
                                                    **self._yuv)
-                frame.pts, frame.time_base = pts - self.shift, time_base
+                frame.pts, frame.time_base = self._increasing(pts - self.shift), time_base
                 self._durations[frame.pts] = duration
                 self._mux_video(self.video.encode(frame))
+
+    def _increasing(self, pts: int) -> int:
+        """``pts``, or the tick after the previous frame's where the input's timestamps go back or repeat
+        (the encoder and the muxer refuse them); counted in :attr:`retimed`."""
+        if self._next_pts is not None and pts < self._next_pts:
+            pts = self._next_pts
+            self.retimed += 1
+        self._next_pts = pts + 1
+        return pts
 
     def _mux_video(self, packets: list[av.Packet]) -> None:
         # Encoders reorder frames and drop their durations; restore each from its pts

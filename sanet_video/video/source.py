@@ -9,6 +9,8 @@ a :class:`~sanet_video.errors.UserError` that names the file.
 Inputs are opened by :func:`open_input`: local files only (FFmpeg may open no network
 or other protocol, even where a playlist names one), and no decoder allocates a frame
 above :data:`~sanet_video.image_io.MAX_PIXELS`, however large the size a header declares.
+Only the demuxers of :data:`VIDEO_DEMUXERS` count as video (FFmpeg would also make a
+video of a text file), and a picture attached to an audio file (cover art) is no video.
 """
 
 from __future__ import annotations
@@ -22,16 +24,32 @@ import av
 import av.error
 import numpy as np
 from av.audio.stream import AudioStream
+from av.stream import Disposition
 from av.video.stream import VideoStream
 
 from ..errors import UserError
 from ..image_io import MAX_PIXELS
+from ..input_files import require_file
 from .pyav import OPEN_TOLERANT
 
 _FIX_CORRUPT = "re-download or re-export the video"
 _SAFE_OPTIONS = {"protocol_whitelist": "file", "max_pixels": str(MAX_PIXELS)}
 """FFmpeg options for every input: its container and, while probing, its decoders (a decoder
 asked for a larger frame fails with EINVAL instead of allocating it)."""
+
+
+VIDEO_DEMUXERS = frozenset((
+    "mov", "mp4", "matroska", "webm", "avi", "mpegts", "mpeg", "mpegvideo", "m4v", "h264", "hevc", "vvc", "obu",
+    "ivf", "flv", "asf", "ogg", "mxf", "nut", "dv", "rm", "gif", "apng", "yuv4mpegpipe", "mjpeg"))
+"""FFmpeg demuxers a video may come from (a demuxer's name lists its formats, e.g. "mov,mp4,m4a,...")."""
+
+
+def video_streams(container: av.container.InputContainer) -> list[VideoStream]:
+    """The streams of ``container`` that hold a video: none unless its demuxer is one of VIDEO_DEMUXERS,
+    and no attached picture (an audio file's cover art)."""
+    if VIDEO_DEMUXERS.isdisjoint(container.format.name.split(",")):
+        return []
+    return [s for s in container.streams.video if not s.disposition & Disposition.attached_pic]
 
 
 def open_input(path: Path) -> av.container.InputContainer:
@@ -58,10 +76,7 @@ class VideoSource:
 
     def __init__(self, path: Path, start: float = 0.0, duration: float | None = None) -> None:
         self.path = path
-        if path.is_dir():
-            raise UserError(f"input {path} is a folder; give a video or an image file (or use the batch command)")
-        if not path.is_file():
-            raise UserError(f"input {path} not found; check the path")
+        require_file(path, "input", "give a video or an image file (or use the batch command)")
         try:
             self.container = open_input(path)
         except av.error.FFmpegError as err:
@@ -83,9 +98,17 @@ class VideoSource:
             raise
 
     def _video_stream(self) -> VideoStream:
+        streams = video_streams(self.container)
         if not self.container.streams.video:
             raise UserError(f"input {self.path} has no video stream; give a video file or an image")
-        stream = self.container.streams.video[0]
+        if all(s.disposition & Disposition.attached_pic for s in self.container.streams.video):
+            raise UserError(f"input {self.path} is an audio file, no video (its only picture is cover art); "
+                            "give a video file or an image")
+        if not streams:
+            raise UserError(f"input {self.path} cannot be read as a video or an image (FFmpeg takes it for "
+                            f"{self.container.format.long_name}); give a video (MP4, MKV, MOV, WebM, ...) or image "
+                            "file")
+        stream = streams[0]
         if stream.codec_context is None:
             raise UserError(f"the video codec of {self.path} is not supported by this FFmpeg build; "
                             "convert the video to H.264 first")
@@ -119,6 +142,22 @@ class VideoSource:
             return self.video.frames or None
         end = self.origin + length if self.end is None else min(self.end, self.origin + length)
         return max(0, round((end - self.start) * float(rate))) if rate else None
+
+    def frame_loss(self, decoded: int) -> str | None:
+        """A warning where a run over the whole file decoded fewer frames than the container declares
+        (damaged or missing data was skipped), else None.
+
+        MP4 and MOV count their frames exactly; elsewhere the count comes from the duration and
+        the frame rate, so a difference of one frame, or of a tenth, is let pass.
+        """
+        if self.offset or self.end is not None:
+            return None
+        exact = bool(self.video.frames)
+        declared = self.video.frames if exact else self.estimated_frames()
+        if not declared or declared - decoded <= (0 if exact else max(1, declared // 10)):
+            return None
+        return (f"input {self.path} declares {'' if exact else 'about '}{declared} video frames but only {decoded} "
+                "could be decoded (damaged or missing data was skipped); the output has those frames")
 
     def _first_frame(self) -> av.VideoFrame:
         for item in self._items:
