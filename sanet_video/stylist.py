@@ -95,8 +95,8 @@ class Stylist:
 
     Args:
         options: the run's options (``options.styles`` must name at least one style).
-        model: an already loaded SANet on the chosen device; loaded from
-            ``options.weights`` if omitted.
+        model: an already loaded SANet (used on its own device when ``options.device`` is
+            "auto", else moved to that device); loaded from ``options.weights`` if omitted.
 
     Raises:
         UserError: a style image cannot be read, a mask is neither an image nor a video, or
@@ -106,14 +106,16 @@ class Stylist:
     def __init__(self, options: StylizeOptions, model: SANet | None = None) -> None:
         options.check()
         self.options = options
-        self.device = resolve_device(options.device)
+        # A given model's device stands for "auto"; an explicit --device moves it there.
+        self.device = (next(model.parameters()).device if model is not None and options.device == "auto"
+                       else resolve_device(options.device))
         autocast = resolve_precision(options.precision, self.device)
         specs = parse_styles(options.styles)
         self.masks = parse_masks(options.styles)
         for mask in self.masks or []:
             is_mask_video(mask)  # a missing or unreadable mask is refused before the model loads
         images = [self._style_image(path) for path, _ in specs]
-        model = model if model is not None else load_sanet(weights=options.weights, device=self.device)
+        model = model.to(self.device) if model is not None else load_sanet(weights=options.weights, device=self.device)
         self.model = optimize(model, self.device, options.compile)
         with torch.inference_mode(), self._memory("the style images", "a smaller --style-size"):
             self.styles: list[StyleCode] = [self.model.encode_style(image.to(self.device)) for image in images]

@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 from _media import interruptible, make_audio_only, make_empty_video, make_image, make_png_header, make_video, probe
 from PIL import Image
 
@@ -267,3 +268,17 @@ def test_style_weights_follow_the_last_colon(media, tmp_path, capsys):
                            f"{odd}:0.5")
     assert code == 0, err
     assert np.asarray(Image.open(tmp_path / "out.png")).shape == (40, 48, 3)
+
+
+def test_a_given_model_is_used_on_its_own_device_under_auto(media, tmp_path, model, monkeypatch):
+    """On a CUDA machine "auto" means CUDA, but a model handed in on the CPU stays there (no device mix-up)."""
+    import sanet_video.stylist as stylist_module
+
+    def no_auto(name):
+        assert name != "auto", "a given model's device stands for auto"
+        return torch.device(name)
+
+    monkeypatch.setattr(stylist_module, "resolve_device", no_auto)
+    summary = stylize_image(media / "style.png", media / "style.png", tmp_path / "out.png", model=model,
+                            style_size=64)
+    assert summary.frames == 1 and next(model.parameters()).device.type == "cpu"

@@ -43,7 +43,7 @@ PY
 [ "${PIPESTATUS[0]}" -eq 0 ] || exit 2
 per_test=()
 python3 -c "import pytest_timeout" 2>/dev/null && per_test=(--timeout 300)
-timeout 480 python3 -m pytest -q -n 8 -p no:cacheprovider "${per_test[@]}" --junitxml="$out/junit.xml" "$@" \
+timeout 480 python3 -m pytest -q -n 8 --dist loadfile -p no:cacheprovider "${per_test[@]}" --junitxml="$out/junit.xml" "$@" \
   >"$out/pytest.log" 2>&1
 code=$?
 grep -E "^(FAILED|ERROR) " "$out/pytest.log" | head -n 40
