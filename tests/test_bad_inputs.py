@@ -5,7 +5,8 @@ subprocess on the CPU, with its own empty TMPDIR. It must either work, with the 
 frames, size and duration checked, or print exactly one line, ``error: ...``, on stderr and
 exit with 1; either way within :data:`TIME_LIMIT_S` and :data:`MEMORY_LIMIT_MB`, leaving no
 file in the output folder but the output, nothing in TMPDIR, and the inputs as they were.
-The cases run two at a time (the subprocesses are started ahead, in the order pytest runs them).
+The cases run two at a time (the subprocesses are started ahead, in the order pytest runs them;
+under pytest-xdist, each worker starts its own cases when they come).
 """
 
 from __future__ import annotations
@@ -350,9 +351,18 @@ def runs(request, tmp_path_factory) -> Iterator[Callable[[str], tuple[Path, Prep
              if item.module is request.module and "case" in getattr(getattr(item, "callspec", None), "params", {})]
     root = tmp_path_factory.mktemp("bad_inputs")
     pool = ThreadPoolExecutor(max_workers=2)
-    futures: dict[str, Future] = {name: pool.submit(_prepare_and_run, name, root / f"case{index:02d}")
-                                  for index, name in enumerate(names)}
-    yield lambda name: (root / f"case{names.index(name):02d}", futures[name].result())
+    # Under pytest-xdist each worker runs only some of the cases it collected: start each on demand there.
+    ahead = [] if "PYTEST_XDIST_WORKER" in os.environ else names
+    futures: dict[str, Future] = {name: pool.submit(_prepare_and_run, name, root / f"case{names.index(name):02d}")
+                                  for name in ahead}
+
+    def outcome(name: str) -> tuple[Path, Prepared]:
+        folder = root / f"case{names.index(name):02d}"
+        if name not in futures:
+            futures[name] = pool.submit(_prepare_and_run, name, folder)
+        return folder, futures[name].result()
+
+    yield outcome
     pool.shutdown(cancel_futures=True)
 
 
